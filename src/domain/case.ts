@@ -1,0 +1,217 @@
+/**
+ * The case: its stages, its timeline and the view that every surface (CLI, Slack, API, UI)
+ * renders. Pure data and pure transitions; the workflow owns the only mutable instance.
+ */
+import type { Policy, Severity } from './policy';
+import type { Report } from './report';
+import type { SeverityAssessment } from './scoring';
+import type { Classification } from './categorize';
+import type { EscalationTrigger } from './escalation';
+
+export const STAGES = [
+  'received',
+  'validating',
+  'triage',
+  'categorized',
+  'responding',
+  'escalated',
+  'recovery-gate',
+  'recovering',
+  'closed',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const OPEN_STAGES: readonly Stage[] = STAGES.filter((s) => s !== 'closed');
+
+export interface TimelineEntry {
+  at: string;
+  /** A person's id, or "warden" for automated steps. */
+  actor: string;
+  action: string;
+  reason?: string;
+}
+
+/** One report folded into the case; the full text stays in the first report and the raw store. */
+export interface EvidenceEntry {
+  reportId: string;
+  source: string;
+  reporter: string;
+  title: string;
+  receivedAt: string;
+  observedAt: string;
+}
+
+export interface CriterionState {
+  id: string;
+  description: string;
+  verification: 'machine' | 'human';
+  passed: boolean;
+  /** Who signed it off, or the check that verified it. */
+  by?: string;
+  at?: string;
+  detail?: string;
+  attempts: number;
+  /** machine criteria: when the check runs again. */
+  nextCheckAt?: string;
+}
+
+export interface Escalation {
+  at: string;
+  actor: string;
+  triggers: EscalationTrigger[];
+  incidentRef?: string;
+}
+
+export interface Notice {
+  channel: string;
+  ref?: string;
+}
+
+export interface CaseState {
+  caseId: string;
+  fingerprint: string;
+  policyVersion: string;
+  stage: Stage;
+  openedAt: string;
+  /** The report that opened the case, in full. */
+  firstReport?: Report;
+  title: string;
+  description: string;
+  assets: string[];
+  users: string[];
+  dataClasses: string[];
+  indicators: Report['indicators'];
+  reporters: string[];
+  reportCount: number;
+  /** The most recent evidence entries (older ones are counted, not kept, to bound history). */
+  evidence: EvidenceEntry[];
+  classification?: Classification;
+  severity?: Severity;
+  assessment?: SeverityAssessment;
+  queue?: string;
+  paged: boolean;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+  assignees: string[];
+  escalations: Escalation[];
+  escalated: boolean;
+  /** Triggers that a de-escalation set aside; they do not re-escalate the case by themselves. */
+  setAsideTriggers: string[];
+  slaDeadlines: { acknowledgeBy?: string; respondBy?: string };
+  slaBreaches: string[];
+  recovery: CriterionState[];
+  recoveryDecision?: { at: string; by: string };
+  closure?: { at: string; by: string; resolution: Resolution; reason: string };
+  cardRef?: string;
+  /** Bumped on every card update: the update's idempotency key. */
+  cardRevision: number;
+  timeline: TimelineEntry[];
+  /** How many times this case has continued as new. */
+  generation: number;
+}
+
+export const RESOLUTIONS = ['resolved', 'false-alarm', 'duplicate', 'accepted-risk'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+
+export const MAX_EVIDENCE_KEPT = 50;
+export const MAX_REPORTERS_KEPT = 1_000;
+
+export type CaseView = CaseState & {
+  evidenceCount: number;
+  openTasks: string[];
+};
+
+export function newCase(caseId: string, fingerprint: string, policy: Policy, at: string): CaseState {
+  return {
+    caseId,
+    fingerprint,
+    policyVersion: policy.version,
+    stage: 'received',
+    openedAt: at,
+    title: '',
+    description: '',
+    assets: [],
+    users: [],
+    dataClasses: [],
+    indicators: { ips: [], domains: [], urls: [], hashes: [] },
+    reporters: [],
+    reportCount: 0,
+    evidence: [],
+    paged: false,
+    assignees: [],
+    escalations: [],
+    escalated: false,
+    setAsideTriggers: [],
+    slaDeadlines: {},
+    slaBreaches: [],
+    recovery: policy.recovery.criteria.map((c) => ({
+      id: c.id,
+      description: c.description,
+      verification: c.verification,
+      passed: false,
+      attempts: 0,
+    })),
+    cardRevision: 0,
+    timeline: [],
+    generation: 0,
+  };
+}
+
+function union(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+/** Fold one report into the case: facts merge, reporters accumulate, evidence is counted. */
+export function addReport(state: CaseState, report: Report): void {
+  if (!state.firstReport) {
+    state.firstReport = report;
+    state.title = report.title;
+    state.description = report.description;
+  }
+  state.assets = union(state.assets, report.assets);
+  state.users = union(state.users, report.users);
+  state.dataClasses = union(state.dataClasses, report.dataClasses);
+  const ind = state.indicators;
+  ind.ips = union(ind.ips, report.indicators.ips);
+  ind.domains = union(ind.domains, report.indicators.domains);
+  ind.urls = union(ind.urls, report.indicators.urls);
+  ind.hashes = union(ind.hashes, report.indicators.hashes);
+  if (!state.reporters.includes(report.reporter) && state.reporters.length < MAX_REPORTERS_KEPT)
+    state.reporters.push(report.reporter);
+  state.reportCount += 1;
+  state.evidence.push({
+    reportId: report.reportId,
+    source: report.source,
+    reporter: report.reporter,
+    title: report.title,
+    receivedAt: report.receivedAt,
+    observedAt: report.observedAt,
+  });
+  if (state.evidence.length > MAX_EVIDENCE_KEPT) state.evidence.splice(0, state.evidence.length - MAX_EVIDENCE_KEPT);
+}
+
+export function record(state: CaseState, at: string, actor: string, action: string, reason?: string): TimelineEntry {
+  const entry: TimelineEntry = reason === undefined ? { at, actor, action } : { at, actor, action, reason };
+  state.timeline.push(entry);
+  return entry;
+}
+
+export function isOpen(state: CaseState): boolean {
+  return state.stage !== 'closed';
+}
+
+/** What still needs a human or a check, in runbook order. */
+export function openTasks(state: CaseState): string[] {
+  if (state.stage === 'closed') return [];
+  const tasks: string[] = [];
+  if (!state.acknowledgedBy && state.stage !== 'received' && state.stage !== 'validating') tasks.push('acknowledge');
+  if (state.assignees.length === 0 && state.acknowledgedBy) tasks.push('assign a responder');
+  for (const c of state.recovery)
+    if (!c.passed) tasks.push(c.verification === 'human' ? `sign off: ${c.id}` : `machine check: ${c.id}`);
+  if (state.stage === 'recovering') tasks.push('close when recovery is complete');
+  return tasks;
+}
+
+export function viewOf(state: CaseState): CaseView {
+  return { ...state, evidenceCount: state.reportCount, openTasks: openTasks(state) };
+}

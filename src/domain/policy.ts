@@ -1,0 +1,261 @@
+/**
+ * Policy: everything a team decides before the bad day. Taxonomy, severity scoring, queues,
+ * paging threshold, escalation criteria, SLAs, recovery criteria and roles are data, validated
+ * here at start-up, and a snapshot of the policy travels into every case workflow so that a case
+ * is always judged by the rules it was opened under.
+ *
+ * Pure: no I/O. `parsePolicy` takes already-read text, so workflows and activities can share it.
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { isDuration } from './duration';
+
+export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+
+export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
+export const Criticality = z.enum(CRITICALITIES);
+export type Criticality = z.infer<typeof Criticality>;
+
+export const SENSITIVITIES = ['public', 'internal', 'confidential', 'regulated'] as const;
+export const Sensitivity = z.enum(SENSITIVITIES);
+export type Sensitivity = z.infer<typeof Sensitivity>;
+
+/** The human actions on a case that the policy grants to roles. */
+export const ACTIONS = ['acknowledge', 'assign', 'escalate', 'deescalate', 'close'] as const;
+export type CaseAction = (typeof ACTIONS)[number];
+
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes (e.g. "incident-commander")');
+const Duration = z.string().refine(isDuration, 'a duration such as 30s, 15m, 4h or 3d');
+const Pattern = z.string().refine((text) => {
+  try {
+    new RegExp(text, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a valid regular expression');
+
+const Role = z.object({
+  description: z.string().default(''),
+  members: z.array(z.string().min(1)).min(1, 'a role needs at least one member'),
+});
+
+const Category = z.object({
+  id: Id,
+  name: z.string().min(1),
+  description: z.string().default(''),
+  /** Words and phrases that point to this category (case-insensitive, whole words). */
+  keywords: z.array(z.string().min(1)).default([]),
+  /** The queue that owns this category when no asset owner claims the case. */
+  queue: Id.optional(),
+});
+
+const Queue = z.object({
+  id: Id,
+  name: z.string().min(1),
+  /** Slack channel for the queue's case cards (id or #name). */
+  slackChannel: z.string().min(1),
+});
+
+const Asset = z.object({
+  /** Asset id as reports name it; a trailing * matches a prefix (e.g. "db-prod-*"). */
+  id: z.string().min(1),
+  name: z.string().optional(),
+  criticality: Criticality,
+  dataClassification: Sensitivity.default('internal'),
+  owner: z.string().optional(),
+  queue: Id.optional(),
+});
+
+const Sla = z.object({ acknowledgeBy: Duration, respondBy: Duration });
+
+const RecoveryCriterion = z
+  .object({
+    id: Id,
+    description: z.string().min(1),
+    verification: z.enum(['machine', 'human']),
+    /** human: the roles whose members may sign this criterion off. */
+    signers: z.array(Id).default([]),
+    /** machine: the name of the check activity, its parameters, and how often to re-run it. */
+    check: z.string().optional(),
+    params: z.record(z.unknown()).default({}),
+    recheckEvery: Duration.default('5m'),
+  })
+  .superRefine((criterion, ctx) => {
+    if (criterion.verification === 'human' && criterion.signers.length === 0)
+      ctx.addIssue({ code: 'custom', message: `human criterion "${criterion.id}" needs at least one signer role` });
+    if (criterion.verification === 'machine' && !criterion.check)
+      ctx.addIssue({ code: 'custom', message: `machine criterion "${criterion.id}" needs a check` });
+  });
+
+const FalseAlarmRule = z.object({
+  id: Id,
+  /** Matched case-insensitively against the report title. */
+  titleMatches: Pattern.optional(),
+  /** Report source that the rule applies to (any when absent). */
+  source: z.string().optional(),
+  /** Matches when every indicator of the report is in this list (e.g. the phishing-simulation vendor). */
+  indicatorsAllIn: z.array(z.string()).optional(),
+  /** What the reporter is told, politely. */
+  explanation: z.string().min(1),
+});
+
+export const PolicySchema = z
+  .object({
+    version: z.string().min(1),
+    organization: z.string().default('Security Operations'),
+    roles: z.record(Id, Role),
+    permissions: z.object(
+      Object.fromEntries(ACTIONS.map((action) => [action, z.array(Id).min(1)])) as Record<
+        CaseAction,
+        z.ZodArray<typeof Id>
+      >,
+    ),
+    /** The role whose members command an escalated incident (paged on escalation). */
+    incidentCommanderRole: Id,
+    queues: z.array(Queue).min(1),
+    defaultQueue: Id,
+    taxonomy: z.array(Category).min(1),
+    defaultCategory: Id,
+    assets: z.array(Asset).default([]),
+    scoring: z.object({
+      assetCriticality: z.record(Criticality, z.number().nonnegative()),
+      unknownAssetCriticality: Criticality.default('medium'),
+      dataSensitivity: z.record(Sensitivity, z.number().nonnegative()),
+      /** Data classes that make a case "regulated" (and its sensitivity the highest). */
+      regulatedDataClasses: z.array(z.string().min(1)).default(['personal', 'health', 'payment', 'credentials']),
+      spread: z.object({
+        perAdditionalAsset: z.number().nonnegative(),
+        perAffectedUser: z.number().nonnegative(),
+        perAdditionalReport: z.number().nonnegative(),
+        max: z.number().nonnegative(),
+      }),
+      /** Lowest score for each severity; anything below SEV3's is SEV4. */
+      severityAt: z.object({ SEV1: z.number(), SEV2: z.number(), SEV3: z.number() }),
+    }),
+    paging: z.object({ pageAtOrAbove: Severity }),
+    escalation: z.object({
+      priority: z.object({ atOrAbove: Severity }).optional(),
+      blastRadius: z
+        .object({ assets: z.number().int().positive().optional(), users: z.number().int().positive().optional() })
+        .optional(),
+      regulatedData: z.boolean().default(true),
+      responseTimeExceeded: z.boolean().default(true),
+    }),
+    slas: z.object({ SEV1: Sla, SEV2: Sla, SEV3: Sla, SEV4: Sla }),
+    recovery: z.object({ criteria: z.array(RecoveryCriterion).min(1) }),
+    falseAlarms: z.array(FalseAlarmRule).default([]),
+    intake: z
+      .object({
+        /** Report fields that together identify "the same thing" per source; "default" for the rest. */
+        fingerprint: z.record(z.array(z.string().min(1)).min(1)).default({ default: ['source', 'title', 'assets'] }),
+        /** Reports per workflow run before the case continues as new, keeping history small. */
+        evidencePerRun: z.number().int().positive().default(500),
+      })
+      .default({}),
+  })
+  .superRefine((policy, ctx) => {
+    const roles = new Set(Object.keys(policy.roles));
+    const queues = new Set(policy.queues.map((q) => q.id));
+    const categories = new Set(policy.taxonomy.map((c) => c.id));
+    const need = (ok: boolean, path: (string | number)[], message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path, message });
+    };
+    const knownRoles = [...roles].join(', ');
+    for (const action of ACTIONS)
+      policy.permissions[action].forEach((role, i) =>
+        need(roles.has(role), ['permissions', action, i], `unknown role "${role}" (roles: ${knownRoles})`),
+      );
+    need(roles.has(policy.incidentCommanderRole), ['incidentCommanderRole'], `unknown role "${policy.incidentCommanderRole}"`);
+    need(queues.has(policy.defaultQueue), ['defaultQueue'], `unknown queue "${policy.defaultQueue}"`);
+    need(categories.has(policy.defaultCategory), ['defaultCategory'], `unknown category "${policy.defaultCategory}"`);
+    policy.taxonomy.forEach((c, i) =>
+      need(!c.queue || queues.has(c.queue), ['taxonomy', i, 'queue'], `unknown queue "${c.queue}"`),
+    );
+    policy.assets.forEach((a, i) =>
+      need(!a.queue || queues.has(a.queue), ['assets', i, 'queue'], `unknown queue "${a.queue}"`),
+    );
+    policy.recovery.criteria.forEach((c, i) =>
+      c.signers.forEach((role, j) =>
+        need(roles.has(role), ['recovery', 'criteria', i, 'signers', j], `unknown role "${role}" (roles: ${knownRoles})`),
+      ),
+    );
+    const unique = (ids: string[], path: string) =>
+      ids.forEach((id, i) => need(ids.indexOf(id) === i, [path, i], `duplicate id "${id}"`));
+    unique(policy.queues.map((q) => q.id), 'queues');
+    unique(policy.taxonomy.map((c) => c.id), 'taxonomy');
+    unique(policy.recovery.criteria.map((c) => c.id), 'recovery');
+    const t = policy.scoring.severityAt;
+    need(t.SEV1 > t.SEV2 && t.SEV2 > t.SEV3, ['scoring', 'severityAt'], 'thresholds must fall from SEV1 to SEV3');
+  });
+
+export type Policy = z.infer<typeof PolicySchema>;
+export type RecoveryCriterion = Policy['recovery']['criteria'][number];
+export type Queue = Policy['queues'][number];
+export type Category = Policy['taxonomy'][number];
+
+export class PolicyError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`policy ${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+/** Validate a policy object, throwing a PolicyError that lists every problem with its path. */
+export function validatePolicy(raw: unknown, source = '(inline)'): Policy {
+  const result = PolicySchema.safeParse(raw);
+  if (!result.success)
+    throw new PolicyError(
+      source,
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  return result.data;
+}
+
+/** Parse policy YAML (or JSON, which is YAML) text. */
+export function parsePolicy(text: string, source = '(inline)'): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new PolicyError(source, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  return validatePolicy(raw, source);
+}
+
+/** Lower rank is more severe: SEV1 → 1. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity) + 1;
+}
+
+export function atOrAbove(severity: Severity, threshold: Severity): boolean {
+  return severityRank(severity) <= severityRank(threshold);
+}
+
+export function rolesOf(policy: Policy, actor: string): string[] {
+  return Object.entries(policy.roles)
+    .filter(([, role]) => role.members.includes(actor))
+    .map(([id]) => id);
+}
+
+/** Whether `actor` holds one of `roles`; the reason when not. */
+export function authorize(policy: Policy, actor: string, roles: string[], what: string): string | undefined {
+  if (!actor) return `${what}: the actor is required`;
+  const held = rolesOf(policy, actor);
+  if (held.some((role) => roles.includes(role))) return undefined;
+  return `${actor} may not ${what}: the policy allows ${roles.join(' or ')}${held.length ? `, and ${actor} is ${held.join(', ')}` : `, and ${actor} holds no role`}`;
+}
+
+export function findAsset(policy: Policy, assetId: string): Policy['assets'][number] | undefined {
+  return (
+    policy.assets.find((a) => a.id === assetId) ??
+    policy.assets.find((a) => a.id.endsWith('*') && assetId.startsWith(a.id.slice(0, -1)))
+  );
+}

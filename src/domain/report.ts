@@ -1,0 +1,83 @@
+/**
+ * Report: what reaches Warden from a tool, a person or the mailbox, normalized to one shape.
+ * Every intake adapter produces this; the case workflow consumes it as evidence.
+ */
+import { z } from 'zod';
+import type { Policy } from './policy';
+
+const MAX_TEXT = 20_000;
+
+export const Indicators = z
+  .object({
+    ips: z.array(z.string().ip({ message: 'not an IP address' })).default([]),
+    domains: z.array(z.string().min(1).max(253)).default([]),
+    urls: z.array(z.string().url()).default([]),
+    hashes: z
+      .array(z.string().regex(/^([a-fA-F0-9]{32}|[a-fA-F0-9]{40}|[a-fA-F0-9]{64})$/, 'an MD5, SHA-1 or SHA-256 hex digest'))
+      .default([]),
+  })
+  .strict();
+export type Indicators = z.infer<typeof Indicators>;
+
+/** The generic webhook body, documented in the README. */
+export const ReportInput = z
+  .object({
+    title: z.string().trim().min(1).max(300),
+    description: z.string().max(MAX_TEXT).default(''),
+    source: z.string().trim().min(1).max(100),
+    reporter: z.string().trim().min(1).max(200),
+    assets: z.array(z.string().trim().min(1).max(200)).max(1_000),
+    observedAt: z.string().datetime({ offset: true, message: 'an ISO-8601 timestamp, e.g. 2026-11-25T08:00:00Z' }),
+    indicators: Indicators.default({}),
+    /** Accounts affected (user names or e-mail addresses). */
+    users: z.array(z.string().trim().min(1).max(200)).max(100_000).default([]),
+    /** Kinds of data involved: personal, health, payment, credentials, confidential... */
+    dataClasses: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
+    /** The sending tool's own id for this alert (rule id, alert id). */
+    externalId: z.string().max(300).optional(),
+    /** An explicit dedupe key chosen by the sender; overrides the policy's fingerprint fields. */
+    fingerprint: z.string().trim().min(1).max(300).optional(),
+    /** A category the sender believes applies; the classifier still decides and says why. */
+    categoryHint: z.string().max(100).optional(),
+    /** Where the reporter wants replies (e-mail address or Slack user). */
+    replyTo: z.string().max(300).optional(),
+  })
+  .strict();
+export type ReportInput = z.input<typeof ReportInput>;
+
+export type Report = z.infer<typeof ReportInput> & {
+  /** Unique per received report (intake-assigned). */
+  reportId: string;
+  /** When Warden accepted it (intake clock). */
+  receivedAt: string;
+};
+
+/** Explain a zod failure as one reason per problem, with the field path. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+}
+
+/**
+ * The canonical text two reports share exactly when they describe the same thing, by the
+ * policy's fingerprint fields for the report's source. An explicit `fingerprint` wins.
+ * Intake hashes this into the case id, which is also the workflow id: dedupe is then Temporal's
+ * own guarantee that only one open workflow has an id.
+ */
+export function fingerprintText(report: Pick<Report, 'source'> & Partial<Report>, policy: Policy): string {
+  if (report.fingerprint) return `explicit|${report.fingerprint}`;
+  const fields = policy.intake.fingerprint[report.source] ?? policy.intake.fingerprint.default ?? ['source', 'title', 'assets'];
+  const parts = fields.map((field) => {
+    const value = (report as Record<string, unknown>)[field];
+    if (Array.isArray(value)) return `${field}=${[...new Set(value.map((v) => normalize(String(v))))].sort().join(',')}`;
+    if (value && typeof value === 'object') return `${field}=${JSON.stringify(value)}`;
+    return `${field}=${normalize(String(value ?? ''))}`;
+  });
+  return parts.join('|');
+}
+
+function normalize(text: string): string {
+  return text.trim().toLowerCase().replace(/\s+/g, ' ');
+}

@@ -1,0 +1,37 @@
+/**
+ * The intake HTTP server: health, and one route per report source. A route verifies and parses
+ * its source into a Report, then files it; nothing is started for a request that is refused.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Policy } from '../domain';
+import { fileReport } from './filing';
+import { parseGenericReport } from './generic';
+import { HttpError, parseJson, readBody, send } from './http';
+
+export interface IntakeOptions {
+  client: Client;
+  policy: Policy;
+  taskQueue?: string;
+}
+
+export function createIntakeServer({ client, policy, taskQueue }: IntakeOptions): Server {
+  return createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://intake');
+    try {
+      if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok', policyVersion: policy.version });
+      if (url.pathname === '/webhooks/generic') {
+        if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+        const report = parseGenericReport(parseJson(await readBody(req)));
+        const filed = await fileReport(client, policy, report, taskQueue);
+        return send(res, 202, filed);
+      }
+      throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
+    } catch (err) {
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message, reasons: err.reasons });
+      console.error('intake error', err instanceof Error ? err.message : err);
+      // Temporal unreachable or similar: the sender should retry, nothing was accepted.
+      return send(res, 503, { error: 'report not accepted; retry later' });
+    }
+  });
+}

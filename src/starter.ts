@@ -1,0 +1,29 @@
+/**
+ * The intake: an HTTP server that turns reports into case workflows (signalWithStart).
+ * Wiring only: configuration, policy check, Temporal client, server, shutdown.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, loadPolicyFile } from './config';
+import { createIntakeServer } from './intake/server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const policy = loadPolicyFile(config.policyPath);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.namespace });
+  const server = createIntakeServer({ client, policy });
+  server.listen(config.httpPort, config.httpHost, () =>
+    console.log(`warden intake: http://${config.httpHost}:${config.httpPort} (POST /webhooks/generic), policy ${policy.version}`),
+  );
+  const stop = () => {
+    server.close(() => void connection.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

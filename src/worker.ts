@@ -1,0 +1,39 @@
+/**
+ * The Warden worker: connection, policy check, activities, worker options, shutdown.
+ * Run it with `node dist/src/worker.js` (or `npm start`, which starts everything).
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, dryRunConnectors } from './activities';
+import { loadConfig, loadPolicyFile, type WardenConfig } from './config';
+import { TASK_QUEUE } from './workflows/definitions';
+
+export async function createWorker(connection: NativeConnection, config: WardenConfig, taskQueue = TASK_QUEUE): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities({ ...dryRunConnectors(config.outboxPath), uiBaseUrl: config.uiBaseUrl, namespace: config.namespace }),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const policy = loadPolicyFile(config.policyPath); // refuse to start on an invalid policy
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createWorker(connection, config);
+  console.log(`warden worker: task queue ${TASK_QUEUE} on ${config.temporalAddress}/${config.namespace}, policy ${policy.version}, outbox ${config.outboxPath}`);
+  // Worker.run() drains in-flight tasks and returns on SIGINT/SIGTERM (the SDK's default shutdown signals).
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Everything a caller needs to talk to a case: the workflow's input, its signal, updates and
+ * query, and the search attributes it keeps current. One module, imported by the workflow, the
+ * intake, the CLI and the tests alike.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CaseState, CaseView, Policy, Report, Resolution } from '../domain';
+
+export const TASK_QUEUE = 'warden';
+export const WORKFLOW_TYPE = 'incidentCase';
+
+export interface CaseInput {
+  caseId: string;
+  /** The dedupe key's canonical text hash; equal for every report folded into this case. */
+  fingerprint: string;
+  /** The policy snapshot the case is judged by; its version is recorded on the case. */
+  policy: Policy;
+  /** Carried across continue-as-new; absent on a new case. */
+  state?: CaseState;
+}
+
+/** A further report for the case: the first one opens it (signalWithStart), the rest are evidence. */
+export const reportSignal = defineSignal<[Report]>('report');
+
+export interface ActorInput {
+  /** Who is acting (a user id that the policy's roles name). */
+  actor: string;
+}
+export interface ReasonInput extends ActorInput {
+  reason: string;
+}
+export interface AssignInput extends ActorInput {
+  assignee: string;
+}
+export interface SignOffInput extends ActorInput {
+  criterion: string;
+  note?: string;
+}
+export interface CloseInput extends ReasonInput {
+  resolution?: Resolution;
+}
+
+export const acknowledgeUpdate = defineUpdate<CaseView, [ActorInput]>('acknowledge');
+export const assignUpdate = defineUpdate<CaseView, [AssignInput]>('assign');
+export const escalateUpdate = defineUpdate<CaseView, [ReasonInput]>('escalate');
+export const deescalateUpdate = defineUpdate<CaseView, [ReasonInput]>('deescalate');
+export const signOffUpdate = defineUpdate<CaseView, [SignOffInput]>('signOff');
+export const closeUpdate = defineUpdate<CaseView, [CloseInput]>('close');
+
+export const caseViewQuery = defineQuery<CaseView>('caseView');
+
+export const WardenStatus = defineSearchAttributeKey('WardenStatus', SearchAttributeType.KEYWORD);
+export const WardenSeverity = defineSearchAttributeKey('WardenSeverity', SearchAttributeType.KEYWORD);
+export const WardenCategory = defineSearchAttributeKey('WardenCategory', SearchAttributeType.KEYWORD);
+export const WardenQueue = defineSearchAttributeKey('WardenQueue', SearchAttributeType.KEYWORD);
+
+/** Registered with the server at start (`--search-attribute NAME=Keyword`). */
+export const SEARCH_ATTRIBUTES = [WardenStatus, WardenSeverity, WardenCategory, WardenQueue];
+
+/** The workflow id of a case: readable in the Temporal UI, derived from the case id alone. */
+export function workflowIdFor(caseId: string): string {
+  return caseId.startsWith('case-') ? caseId : `case-${caseId}`;
+}
+
+export function caseIdFrom(workflowId: string): string {
+  return workflowId.replace(/^case-/, '');
+}

@@ -1,0 +1,581 @@
+/**
+ * IncidentCase: one security case, from the first report to closure, as the runbook reads.
+ *
+ *   received → validating → (closed: false alarm | triage) → categorized → responding
+ *     → (escalated) → recovery gate → recovering → closed
+ *
+ * Humans act through updates whose validators refuse what the policy does not allow (a refused
+ * update leaves no trace in history); every accepted action and every automated decision is on
+ * the timeline with its reason. Side effects happen only in activities.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  addReport,
+  assessSeverity,
+  atOrAbove,
+  authorize,
+  type CaseState,
+  type CaseView,
+  durationToMs,
+  type EscalationTrigger,
+  escalationTriggers,
+  formatDuration,
+  isOpen,
+  matchFalseAlarm,
+  newCase,
+  type Policy,
+  record,
+  routeToQueue,
+  type Stage,
+  viewOf,
+} from '../domain';
+import type { CaseSummary, WardenActivities } from '../activities';
+import {
+  acknowledgeUpdate,
+  assignUpdate,
+  type CaseInput,
+  caseViewQuery,
+  closeUpdate,
+  deescalateUpdate,
+  escalateUpdate,
+  reportSignal,
+  signOffUpdate,
+  WardenCategory,
+  WardenQueue,
+  WardenSeverity,
+  WardenStatus,
+} from './definitions';
+
+const { classifyReport, runRecoveryCheck } = proxyActivities<WardenActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/** Vendor notifications: retried with backoff, but a case never waits forever on a vendor. */
+const notify = proxyActivities<WardenActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+});
+
+const WARDEN = 'warden';
+const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
+const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', ...ACTIVE, 'recovering'];
+
+export async function incidentCase(input: CaseInput): Promise<CaseView> {
+  const { policy } = input;
+  const now = () => new Date().toISOString();
+  const state: CaseState = input.state ?? newCase(input.caseId, input.fingerprint, policy, now());
+  if (input.state) state.generation += 1;
+
+  /** Work the main loop does on behalf of handlers and timers, in order. */
+  let factsChanged = false;
+  let reportsThisRun = 0;
+  const pendingEscalations: { actor: string; triggers: EscalationTrigger[]; number: number }[] = [];
+  const pendingDeescalations: { actor: string; reason: string; escalation: number }[] = [];
+  let cardDirty = false;
+
+  const at = () => now();
+  const note = (actor: string, action: string, reason?: string) => record(state, at(), actor, action, reason);
+
+  function moveTo(stage: Stage, actor: string, reason?: string): void {
+    if (state.stage === stage) return;
+    note(actor, `stage ${state.stage} → ${stage}`, reason);
+    state.stage = stage;
+    cardDirty = true;
+    syncSearchAttributes();
+  }
+
+  function syncSearchAttributes(): void {
+    upsertSearchAttributes([
+      { key: WardenStatus, value: state.stage },
+      ...(state.severity ? [{ key: WardenSeverity, value: state.severity }] : []),
+      ...(state.classification ? [{ key: WardenCategory, value: state.classification.category }] : []),
+      ...(state.queue ? [{ key: WardenQueue, value: state.queue }] : []),
+    ]);
+  }
+
+  // ── Handlers ────────────────────────────────────────────────────────────────────────────────
+
+  setHandler(caseViewQuery, () => viewOf(state));
+
+  setHandler(reportSignal, (report) => {
+    const first = state.reportCount === 0;
+    addReport(state, report);
+    reportsThisRun += 1;
+    if (first) note(report.reporter, 'report received', `${report.source}: ${report.title}`);
+    else {
+      if (state.reportCount <= 20 || state.reportCount % 100 === 0)
+        note(report.reporter, `duplicate report folded in (${state.reportCount} reports)`, `${report.source}: ${report.reportId}`);
+      if (state.stage === 'closed') note(WARDEN, 'report arrived after closure', 'kept as evidence on the closed case');
+    }
+    factsChanged = true;
+  });
+
+  const allowed = (actor: string, action: keyof Policy['permissions']) =>
+    authorize(policy, actor, policy.permissions[action], action === 'deescalate' ? 'de-escalate' : action);
+  const refuse = (reason: string | undefined) => {
+    if (reason) throw new Error(reason);
+  };
+  const requireStage = (what: string, stages: readonly Stage[]) =>
+    stages.includes(state.stage) ? undefined : `cannot ${what} a case in stage ${state.stage}`;
+
+  setHandler(
+    acknowledgeUpdate,
+    ({ actor }) => {
+      state.acknowledgedBy = actor;
+      state.acknowledgedAt = at();
+      note(actor, 'acknowledged');
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor }) => {
+        refuse(allowed(actor, 'acknowledge'));
+        refuse(requireStage('acknowledge', HUMAN_ACTION_STAGES));
+        if (state.acknowledgedBy) refuse(`already acknowledged by ${state.acknowledgedBy} at ${state.acknowledgedAt}`);
+      },
+    },
+  );
+
+  setHandler(
+    assignUpdate,
+    ({ actor, assignee }) => {
+      state.assignees.push(assignee);
+      note(actor, `assigned ${assignee}`);
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, assignee }) => {
+        refuse(allowed(actor, 'assign'));
+        refuse(requireStage('assign', HUMAN_ACTION_STAGES));
+        if (!assignee?.trim()) refuse('assign: the assignee is required');
+        if (state.assignees.includes(assignee)) refuse(`${assignee} is already assigned`);
+      },
+    },
+  );
+
+  setHandler(
+    escalateUpdate,
+    ({ actor, reason }) => {
+      escalate(actor, [{ criterion: 'manual', source: 'human', detail: reason }]);
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, reason }) => {
+        refuse(allowed(actor, 'escalate'));
+        refuse(requireStage('escalate', [...HUMAN_ACTION_STAGES.filter((s) => s !== 'recovering')]));
+        if (state.escalated) refuse('the case is already escalated');
+        if (!reason?.trim()) refuse('escalate: a reason is required');
+      },
+    },
+  );
+
+  setHandler(
+    deescalateUpdate,
+    ({ actor, reason }) => {
+      state.escalated = false;
+      // Triggers that fired so far are set aside: only a new criterion escalates again by itself.
+      const fired = state.escalations.flatMap((e) => e.triggers.map((t) => t.criterion));
+      state.setAsideTriggers = [...new Set([...state.setAsideTriggers, ...fired])];
+      note(actor, 'de-escalated', reason);
+      if (state.stage === 'escalated') moveTo('responding', actor, 'de-escalated');
+      pendingDeescalations.push({ actor, reason, escalation: state.escalations.length });
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, reason }) => {
+        refuse(allowed(actor, 'deescalate'));
+        if (!state.escalated) refuse('the case is not escalated');
+        if (!reason?.trim()) refuse('de-escalate: a reason is required');
+      },
+    },
+  );
+
+  setHandler(
+    signOffUpdate,
+    ({ actor, criterion, note: comment }) => {
+      const c = state.recovery.find((r) => r.id === criterion)!;
+      c.passed = true;
+      c.by = actor;
+      c.at = at();
+      c.detail = comment;
+      note(actor, `signed off ${criterion}`, comment);
+      if (state.stage !== 'recovery-gate') moveTo('recovery-gate', actor, `first sign-off: ${criterion}`);
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, criterion }) => {
+        const c = policy.recovery.criteria.find((r) => r.id === criterion);
+        if (!c) refuse(`unknown recovery criterion "${criterion}" (criteria: ${policy.recovery.criteria.map((r) => r.id).join(', ')})`);
+        if (c!.verification !== 'human') refuse(`${criterion} is machine-verified; it cannot be signed off by hand`);
+        refuse(authorize(policy, actor, c!.signers, `sign off ${criterion}`));
+        refuse(requireStage('sign off', ACTIVE));
+        const s = state.recovery.find((r) => r.id === criterion);
+        if (s?.passed) refuse(`${criterion} was already signed off by ${s.by} at ${s.at}`);
+      },
+    },
+  );
+
+  setHandler(
+    closeUpdate,
+    ({ actor, reason, resolution }) => {
+      closeCase(actor, resolution ?? 'resolved', reason);
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, reason, resolution }) => {
+        refuse(allowed(actor, 'close'));
+        if (state.stage === 'closed') refuse('the case is already closed');
+        if (!reason?.trim()) refuse('close: a reason is required');
+        if ((resolution ?? 'resolved') === 'resolved' && state.stage !== 'recovering') {
+          const pending = state.recovery.filter((c) => !c.passed).map((c) => c.id);
+          refuse(`cannot close as resolved before the recovery gate passes (pending: ${pending.join(', ') || 'none'}; stage ${state.stage})`);
+        }
+      },
+    },
+  );
+
+  // ── Transitions shared by handlers and the main loop ────────────────────────────────────────
+
+  function escalate(actor: string, triggers: EscalationTrigger[]): void {
+    state.escalated = true;
+    const number = state.escalations.length + 1;
+    state.escalations.push({ at: at(), actor, triggers });
+    note(actor, `escalated (#${number})`, triggers.map((t) => `${t.criterion} [${t.source}]: ${t.detail}`).join('; '));
+    // Before the response begins, the stage waits: categorization comes first, then 'escalated'.
+    if (state.stage === 'responding') moveTo('escalated', actor);
+    pendingEscalations.push({ actor, triggers, number });
+    cardDirty = true;
+  }
+
+  function closeCase(actor: string, resolution: NonNullable<CaseState['closure']>['resolution'], reason: string): void {
+    state.closure = { at: at(), by: actor, resolution, reason };
+    moveTo('closed', actor, `${resolution}: ${reason}`);
+  }
+
+  const summary = (): CaseSummary => ({
+    caseId: state.caseId,
+    title: state.title,
+    stage: state.stage,
+    severity: state.severity,
+    category: state.classification?.category,
+    queue: state.queue,
+    evidenceCount: state.reportCount,
+    escalated: state.escalated,
+    acknowledgedBy: state.acknowledgedBy,
+    assignees: state.assignees,
+  });
+  const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
+  const commanders = () => policy.roles[policy.incidentCommanderRole].members;
+
+  /** Run a vendor side effect; a final failure goes on the timeline and the case carries on. */
+  async function sideEffect(what: string, fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+      log.warn('side effect failed', { caseId: state.caseId, what, cause });
+      note(WARDEN, `${what} failed`, cause);
+      return false;
+    }
+  }
+
+  async function publishCard(): Promise<void> {
+    if (!state.queue) return;
+    cardDirty = false;
+    state.cardRevision += 1;
+    await sideEffect('case card', async () => {
+      const { cardRef } = await notify.publishCaseCard({ summary: summary(), channel: channel(), cardRef: state.cardRef, revision: state.cardRevision });
+      state.cardRef = cardRef;
+    });
+  }
+
+  async function tellReporters(notice: 'false-alarm' | 'received' | 'resolved', text: string): Promise<void> {
+    await sideEffect(`reporter notice (${notice})`, () =>
+      notify.notifyReporters({ caseId: state.caseId, title: state.title, reporters: state.reporters, notice, text }),
+    );
+  }
+
+  // ── Stages ──────────────────────────────────────────────────────────────────────────────────
+
+  async function validate(): Promise<void> {
+    moveTo('validating', WARDEN, 'checking the report against the policy');
+    const verdict = matchFalseAlarm(state.firstReport!, policy);
+    if (verdict) {
+      closeCase(WARDEN, 'false-alarm', `false-alarm rule ${verdict.rule}`);
+      await tellReporters('false-alarm', verdict.explanation);
+      return;
+    }
+    moveTo('triage', WARDEN, 'report is valid and not a known false alarm');
+  }
+
+  async function triage(): Promise<void> {
+    const first = state.firstReport!;
+    const classification = await classifyReport(
+      { title: first.title, description: first.description, categoryHint: first.categoryHint },
+      { taxonomy: policy.taxonomy, defaultCategory: policy.defaultCategory },
+    );
+    if (state.stage !== 'triage') return; // closed by a human while classifying
+    state.classification = classification;
+    note(WARDEN, `categorized as ${classification.category}`, `${classification.classifier} v${classification.classifierVersion}: ${classification.rationale}`);
+    rescore();
+    const route = routeToQueue(policy, classification.category, state.assets);
+    state.queue = route.queue;
+    note(WARDEN, `routed to queue ${route.queue}`, route.why);
+    moveTo('categorized', WARDEN);
+  }
+
+  /** Re-assess severity from the facts so far; records a change with its factors. */
+  function rescore(): void {
+    const assessment = assessSeverity(state, policy);
+    const previous = state.severity;
+    state.assessment = assessment;
+    if (previous !== assessment.severity) {
+      state.severity = assessment.severity;
+      note(
+        WARDEN,
+        previous ? `severity ${previous} → ${assessment.severity}` : `severity ${assessment.severity}`,
+        `score ${assessment.score}: ${assessment.factors.map((f) => `${f.factor} ${f.points} (${f.why})`).join('; ')}`,
+      );
+      cardDirty = true;
+      syncSearchAttributes();
+    }
+  }
+
+  async function beginResponse(): Promise<void> {
+    await publishCard();
+    if (state.severity && atOrAbove(state.severity, policy.paging.pageAtOrAbove)) {
+      if (await sideEffect('page on-call', () => notify.pageOnCall({ summary: summary(), action: 'trigger' }))) {
+        state.paged = true;
+        note(WARDEN, 'paged on-call', `severity ${state.severity} is at or above the paging threshold ${policy.paging.pageAtOrAbove}`);
+      }
+    }
+    await tellReporters('received', `Thank you for your report. Case ${state.caseId} is with the ${state.queue} queue.`);
+    const sla = policy.slas[state.severity!];
+    const start = Date.now();
+    state.slaDeadlines = {
+      acknowledgeBy: new Date(start + durationToMs(sla.acknowledgeBy)).toISOString(),
+      respondBy: new Date(start + durationToMs(sla.respondBy)).toISOString(),
+    };
+    note(WARDEN, 'SLA clocks started', `acknowledge by ${state.slaDeadlines.acknowledgeBy} (${sla.acknowledgeBy}), respond by ${state.slaDeadlines.respondBy} (${sla.respondBy})`);
+    moveTo(state.escalated ? 'escalated' : 'responding', WARDEN);
+  }
+
+  /** SLA clocks that have passed without the human action, each breached once. */
+  function checkSlas(): void {
+    const t = Date.now();
+    const { acknowledgeBy, respondBy } = state.slaDeadlines;
+    const breach = (name: string, deadline: string | undefined, met: boolean) => {
+      if (!deadline || met || state.slaBreaches.includes(name) || t < Date.parse(deadline)) return;
+      state.slaBreaches.push(name);
+      const detail = `${name} deadline ${deadline} passed (${formatDuration(t - Date.parse(deadline))} ago)`;
+      note(WARDEN, `SLA breached: ${name}`, `timer: ${detail}`);
+      if (policy.escalation.responseTimeExceeded && !state.escalated)
+        escalate(WARDEN, [{ criterion: 'response-time-exceeded', source: 'timer', detail }]);
+    };
+    breach('acknowledge', acknowledgeBy, !!state.acknowledgedBy);
+    breach('respond', respondBy, state.stage === 'recovery-gate' || state.stage === 'recovering' || state.stage === 'closed');
+  }
+
+  function checkCriteria(): void {
+    if (state.escalated) return;
+    const fresh = escalationTriggers({ ...state, regulatedData: state.assessment?.regulatedData ?? [] }, policy).filter(
+      (t) => !state.setAsideTriggers.includes(t.criterion),
+    );
+    if (fresh.length) escalate(WARDEN, fresh);
+  }
+
+  async function carryOutEscalation(e: { actor: string; triggers: EscalationTrigger[]; number: number }): Promise<void> {
+    const triggers = e.triggers.map((t) => `${t.criterion}: ${t.detail}`);
+    const escalation = state.escalations[e.number - 1];
+    await sideEffect('declare incident', async () => {
+      const { incidentRef } = await notify.declareIncident({ summary: summary(), escalation: e.number, triggers });
+      escalation.incidentRef = incidentRef;
+      note(WARDEN, 'incident declared', incidentRef);
+    });
+    await sideEffect('page incident commander', () =>
+      notify.pageOnCall({ summary: summary(), action: 'trigger', dedupKey: `warden-${state.caseId}-commander-${e.number}` }),
+    );
+    await sideEffect('escalation summary', () =>
+      notify.postEscalationSummary({ summary: summary(), channel: channel(), escalation: e.number, triggers, timeline: state.timeline }),
+    );
+  }
+
+  async function carryOutDeescalation(d: { actor: string; reason: string; escalation: number }): Promise<void> {
+    const incidentRef = state.escalations[d.escalation - 1]?.incidentRef;
+    if (incidentRef)
+      await sideEffect('update incident', () =>
+        notify.updateIncident({
+          incidentRef,
+          change: { status: 'de-escalated', summary: `De-escalated by ${d.actor}: ${d.reason}` },
+          key: `warden-${state.caseId}-deescalation-${d.escalation}`,
+        }),
+      );
+    await publishCard();
+  }
+
+  /** What handlers and timers asked for, done in order. */
+  async function drainWork(): Promise<void> {
+    if (factsChanged && ACTIVE.includes(state.stage)) {
+      factsChanged = false;
+      rescore();
+      checkCriteria();
+    }
+    factsChanged = false;
+    while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
+    while (pendingDeescalations.length) await carryOutDeescalation(pendingDeescalations.shift()!);
+    if (cardDirty) await publishCard();
+  }
+
+  /** Machine-verified criteria due for a run: when the case is at the gate. */
+  async function runMachineChecks(): Promise<void> {
+    for (const criterion of policy.recovery.criteria) {
+      if (criterion.verification !== 'machine') continue;
+      const s = state.recovery.find((r) => r.id === criterion.id)!;
+      if (s.passed || (s.nextCheckAt && Date.now() < Date.parse(s.nextCheckAt))) continue;
+      s.attempts += 1;
+      const lastEvidenceAt = state.evidence[state.evidence.length - 1]?.receivedAt ?? state.openedAt;
+      try {
+        const result = await runRecoveryCheck({
+          check: criterion.check!,
+          params: criterion.params,
+          facts: { caseId: state.caseId, lastEvidenceAt, indicators: state.indicators },
+        });
+        s.detail = result.detail;
+        if (result.passed) {
+          s.passed = true;
+          s.by = `check:${criterion.check}`;
+          s.at = at();
+          note(WARDEN, `verified ${criterion.id}`, result.detail);
+          cardDirty = true;
+        } else {
+          s.nextCheckAt = new Date(Date.now() + durationToMs(criterion.recheckEvery)).toISOString();
+          if (s.attempts === 1) note(WARDEN, `${criterion.id} not yet verified`, `${result.detail}; re-checking every ${criterion.recheckEvery}`);
+        }
+      } catch (err) {
+        s.nextCheckAt = new Date(Date.now() + durationToMs(criterion.recheckEvery)).toISOString();
+        note(WARDEN, `${criterion.id} check failed`, err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
+      }
+    }
+  }
+
+  function nextWake(): number | undefined {
+    const times: number[] = [];
+    const { acknowledgeBy, respondBy } = state.slaDeadlines;
+    if (acknowledgeBy && !state.acknowledgedBy && !state.slaBreaches.includes('acknowledge')) times.push(Date.parse(acknowledgeBy));
+    if (respondBy && !state.slaBreaches.includes('respond') && state.stage !== 'recovery-gate') times.push(Date.parse(respondBy));
+    if (state.stage === 'recovery-gate')
+      for (const s of state.recovery) if (s.verification === 'machine' && !s.passed && s.nextCheckAt) times.push(Date.parse(s.nextCheckAt));
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  const shouldContinueAsNew = () => reportsThisRun >= policy.intake.evidencePerRun || workflowInfo().continueAsNewSuggested;
+  const hasWork = () => factsChanged || cardDirty || pendingEscalations.length > 0 || pendingDeescalations.length > 0;
+
+  /** The active response: SLA timers, new evidence, escalations and the recovery gate. */
+  async function respond(): Promise<void> {
+    while (ACTIVE.includes(state.stage)) {
+      checkSlas();
+      await drainWork();
+      if (state.stage === 'recovery-gate') {
+        await runMachineChecks();
+        if (state.recovery.every((c) => c.passed)) {
+          await passRecoveryGate();
+          return;
+        }
+      }
+      if (hasWork()) continue;
+      if (shouldContinueAsNew()) return;
+      const wake = nextWake();
+      const stageNow = state.stage;
+      const changed = () => hasWork() || state.stage !== stageNow;
+      if (wake === undefined) await condition(changed);
+      else await condition(changed, Math.max(1, wake - Date.now()));
+    }
+  }
+
+  async function passRecoveryGate(): Promise<void> {
+    const decidedAt = at();
+    state.recoveryDecision = { at: decidedAt, by: WARDEN };
+    const how = state.recovery.map((c) => `${c.id} by ${c.by}`).join('; ');
+    note(WARDEN, 'recovery gate passed: recovery may begin', how);
+    moveTo('recovering', WARDEN, 'all recovery criteria passed');
+    await sideEffect('notify incident commander', () =>
+      notify.notifyCommanders({
+        caseId: state.caseId,
+        commanders: commanders(),
+        text: `All recovery criteria passed at ${decidedAt} (${how}). Recovery may begin: start the recovery checklist.`,
+        key: 'recovery-may-begin',
+      }),
+    );
+    await publishCard();
+  }
+
+  async function finish(): Promise<CaseView> {
+    const closure = state.closure!;
+    if (state.paged) await sideEffect('resolve page', () => notify.pageOnCall({ summary: summary(), action: 'resolve' }));
+    for (const e of state.escalations)
+      if (e.incidentRef)
+        await sideEffect('close incident', () =>
+          notify.updateIncident({ incidentRef: e.incidentRef!, change: { status: 'closed', summary: closure.reason }, key: `${e.incidentRef}-closed` }),
+        );
+    // A false alarm found at validation has told its reporters already.
+    if (closure.resolution === 'false-alarm' && closure.by !== WARDEN) await tellReporters('false-alarm', closure.reason);
+    else if (closure.resolution !== 'false-alarm')
+      await tellReporters('resolved', `Case ${state.caseId} is closed (${closure.resolution}). Thank you for reporting it.`);
+    await drainWork();
+    await condition(allHandlersFinished);
+    return viewOf(state);
+  }
+
+  // ── The runbook ─────────────────────────────────────────────────────────────────────────────
+
+  syncSearchAttributes();
+  for (;;) {
+    switch (state.stage) {
+      case 'received':
+        await condition(() => state.reportCount > 0 || state.stage !== 'received');
+        if (state.stage === 'received') await validate();
+        break;
+      case 'validating':
+        await validate();
+        break;
+      case 'triage':
+        await triage();
+        break;
+      case 'categorized':
+        await beginResponse();
+        break;
+      case 'responding':
+      case 'escalated':
+      case 'recovery-gate':
+        await respond();
+        break;
+      case 'recovering':
+        await condition(() => state.stage !== 'recovering' || hasWork() || shouldContinueAsNew());
+        await drainWork();
+        break;
+      case 'closed':
+        return finish();
+    }
+    if (shouldContinueAsNew() && isOpen(state) && !hasWork()) {
+      await condition(allHandlersFinished);
+      note(WARDEN, 'continued as new', `${reportsThisRun} reports in this run`);
+      await continueAsNew<typeof incidentCase>({ ...input, state });
+    }
+  }
+}

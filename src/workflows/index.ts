@@ -1,0 +1,2 @@
+/** What the worker bundles: the case workflow. */
+export { incidentCase } from './incident-case';
