@@ -21,8 +21,8 @@ export function caseIdFor(fingerprint: string): string {
   return `WRD-${fingerprint.slice(0, 12).toUpperCase()}`;
 }
 
-export function fingerprintOf(report: ReportInput | Report, policy: Policy): string {
-  return createHash('sha256').update(fingerprintText(ReportInput.parse(report), policy)).digest('hex');
+export function fingerprintOf(report: Report, policy: Policy): string {
+  return createHash('sha256').update(fingerprintText(report, policy)).digest('hex');
 }
 
 export function toReport(input: ReportInput): Report {
