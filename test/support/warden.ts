@@ -65,11 +65,14 @@ export interface TestWarden {
   stop(): Promise<void>;
 }
 
-export async function startWarden(policy: Policy = testPolicy()): Promise<TestWarden> {
-  const address = process.env.WARDEN_TEST_TEMPORAL_ADDRESS;
+export async function startWarden(
+  policy: Policy = testPolicy(),
+  opts: { address?: string; taskQueue?: string; outboxPath?: string } = {},
+): Promise<TestWarden> {
+  const address = opts.address ?? process.env.WARDEN_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('WARDEN_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global setup starts the server)');
-  const taskQueue = `warden-test-${process.pid}-${Date.now()}-${++counter}`;
-  const outboxPath = join(mkdtempSync(join(tmpdir(), 'warden-outbox-')), 'outbox.jsonl');
+  const taskQueue = opts.taskQueue ?? `warden-test-${process.pid}-${Date.now()}-${++counter}`;
+  const outboxPath = opts.outboxPath ?? join(mkdtempSync(join(tmpdir(), 'warden-outbox-')), 'outbox.jsonl');
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection: nativeConnection,

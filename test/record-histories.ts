@@ -1,0 +1,69 @@
+/**
+ * Records the histories that test/replay.test.ts replays: run it after a deliberate, versioned
+ * change to the case workflow (`npm run record-histories`), never to make a failing replay pass.
+ * Starts its own dev server, drives each scenario to its end, writes test/histories/<name>.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseView } from '../src/domain';
+import { acknowledgeUpdate, assignUpdate, closeUpdate, deescalateUpdate, signOffUpdate } from '../src/workflows/definitions';
+import { type DevServer, startDevServer, temporalBinary } from './support/server';
+import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
+
+const OUT = join(__dirname, 'histories');
+
+let server: DevServer;
+
+/** The history as the Temporal CLI exports it (the same JSON the Web UI downloads). */
+async function save(w: TestWarden, name: string, caseId: string): Promise<void> {
+  const handle = w.handle(caseId);
+  await handle.result();
+  const json = execFileSync(temporalBinary(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, '-o', 'json'], { encoding: 'utf8' });
+  writeFileSync(join(OUT, `${name}.json`), json);
+  console.log(`recorded ${name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
+}
+
+const stage = (w: TestWarden, caseId: string, s: string) =>
+  eventually(async () => (((await w.view(caseId)) as CaseView).stage === s ? true : undefined), `${caseId} at ${s}`);
+
+async function main(): Promise<void> {
+  server = await startDevServer();
+  const policy = testPolicy({ slas: Object.fromEntries(['SEV1', 'SEV2', 'SEV3', 'SEV4'].map((s) => [s, { acknowledgeBy: '2s', respondBy: '1m' }])) });
+  const w = await startWarden(policy, { address: server.address });
+  try {
+    // 1. Full lifecycle with a duplicate report, human actions, sign-offs and the machine check.
+    const report = sampleReport({ reporter: 'bob', title: 'Ransomware note on laptop-1234' });
+    const a = await w.file(report);
+    await w.file({ ...report, reporter: 'carol' });
+    await stage(w, a.caseId, 'responding');
+    const ha = w.handle(a.caseId);
+    await ha.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] });
+    await ha.executeUpdate(assignUpdate, { args: [{ actor: 'bob', assignee: 'carol' }] });
+    await ha.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
+    await ha.executeUpdate(signOffUpdate, { args: [{ actor: 'dave', criterion: 'root-cause-known' }] });
+    await stage(w, a.caseId, 'recovering');
+    await ha.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'reimaged' }] });
+    await save(w, 'lifecycle', a.caseId);
+
+    // 2. SLA timer escalation, de-escalation, then closed as accepted risk.
+    const b = await w.file(sampleReport());
+    await stage(w, b.caseId, 'escalated');
+    const hb = w.handle(b.caseId);
+    await hb.executeUpdate(deescalateUpdate, { args: [{ actor: 'alice', reason: 'single host, contained' }] });
+    await hb.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'test host', resolution: 'accepted-risk' }] });
+    await save(w, 'sla-escalation', b.caseId);
+
+    // 3. False alarm closed at validation.
+    const c = await w.file(sampleReport({ reporter: 'pat@example.com', indicators: { domains: ['phish-training.example'], ips: [], urls: [], hashes: [] } }));
+    await save(w, 'false-alarm', c.caseId);
+  } finally {
+    await w.stop();
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
