@@ -3,8 +3,8 @@
  * start-up: a bad policy stops the process with every problem listed, before any case is touched.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parsePolicy, type Policy } from './domain';
+import { dirname, resolve } from 'node:path';
+import { overlayPolicy, type Policy, PolicyError, readPolicyText, validatePolicy } from './domain';
 
 export interface WardenConfig {
   temporalAddress: string;
@@ -30,6 +30,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
   };
 }
 
+/** Read a policy file, following `extends:` to its base (relative to the file), and validate it. */
 export function loadPolicyFile(path: string): Policy {
-  return parsePolicy(readFileSync(path, 'utf8'), path);
+  return validatePolicy(readPolicyChain(path, []), path);
+}
+
+function readPolicyChain(path: string, seen: string[]): Record<string, unknown> {
+  if (seen.includes(path)) throw new PolicyError(path, [`extends loops: ${[...seen, path].join(' → ')}`]);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PolicyError(path, [`cannot read: ${(err as Error).message}`]);
+  }
+  const raw = readPolicyText(text, path);
+  if (typeof raw.extends !== 'string') return raw;
+  return overlayPolicy(readPolicyChain(resolve(dirname(path), raw.extends), [...seen, path]), raw);
 }

@@ -141,3 +141,15 @@ describe('fingerprints, classification and false alarms', () => {
     expect(matchFalseAlarm(report(), policy)).toBeUndefined();
   });
 });
+
+describe('policy files', () => {
+  test('an overlay extends the shipped policy and overrides only what it names', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadPolicyFile } = require('../src/config') as typeof import('../src/config');
+    const demo = loadPolicyFile(resolve(__dirname, '../config/policy.demo.yaml'));
+    expect(demo.version).toBe('2026-11-25.1-demo');
+    expect(demo.slas.SEV3).toEqual({ acknowledgeBy: '2m', respondBy: '10m' });
+    expect(demo.taxonomy).toEqual(policy.taxonomy);
+    expect(demo.scoring).toEqual(policy.scoring);
+  });
+});

@@ -219,15 +219,36 @@ export function validatePolicy(raw: unknown, source = '(inline)'): Policy {
   return result.data;
 }
 
-/** Parse policy YAML (or JSON, which is YAML) text. */
-export function parsePolicy(text: string, source = '(inline)'): Policy {
+/** Read policy YAML (or JSON, which is YAML) text into a raw object, not yet validated. */
+export function readPolicyText(text: string, source = '(inline)'): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
     throw new PolicyError(source, [`not valid YAML: ${(err as Error).message}`]);
   }
-  return validatePolicy(raw, source);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PolicyError(source, ['the policy must be a YAML mapping']);
+  return raw as Record<string, unknown>;
+}
+
+/** Parse and validate policy text. */
+export function parsePolicy(text: string, source = '(inline)'): Policy {
+  return validatePolicy(readPolicyText(text, source), source);
+}
+
+/**
+ * An overlay policy (one with `extends: base.yaml`) over its base: mappings merge key by key,
+ * everything else (lists, values) the overlay replaces.
+ */
+export function overlayPolicy(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overlay)) {
+    if (key === 'extends') continue;
+    const under = merged[key];
+    const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+    merged[key] = isMap(under) && isMap(value) ? overlayPolicy(under, value) : value;
+  }
+  return merged;
 }
 
 /** Lower rank is more severe: SEV1 → 1. */

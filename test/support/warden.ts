@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { createActivities, dryRunConnectors } from '../../src/activities';
 import { Outbox } from '../../src/activities/outbox';
@@ -16,13 +16,6 @@ import { caseViewQuery, workflowIdFor } from '../../src/workflows/definitions';
 import { ROOT } from './server';
 
 let counter = 0;
-
-// Worker logs at WARN in tests: a failing test's output should show the failure, not the chatter.
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  // already installed in this process
-}
 
 /** The default policy with second-scale clocks, plus any overrides (merged one level deep). */
 export function testPolicy(overrides: Record<string, unknown> = {}): Policy {
