@@ -239,4 +239,25 @@ describe('case workflow', () => {
     const acked = await w.handle(first.caseId).executeUpdate(acknowledgeUpdate, { args: [{ actor: 'carol' }] });
     expect(acked.acknowledgedBy).toBe('carol');
   });
+
+  test('an analyst closes a false alarm: reporters told why, page resolved; the same report later opens a new run', async () => {
+    const report = sampleReport({ assets: ['payments-db'], reporter: 'kim@example.com', title: 'Odd login on payments-db' });
+    const filed = await w.file(report);
+    const paged = await eventually(async () => {
+      const v = (await w.view(filed.caseId)) as CaseView;
+      return v.paged ? v : undefined;
+    }, 'the page');
+    const handle = w.handle(filed.caseId);
+    const firstRun = (await handle.describe()).runId;
+    await handle.executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'scheduled DBA maintenance', resolution: 'false-alarm' }] });
+    const result = (await handle.result()) as CaseView;
+    expect(result.closure).toMatchObject({ by: 'bob', resolution: 'false-alarm', reason: 'scheduled DBA maintenance' });
+    const sent = (await w.outbox.read()).filter((m) => m.key.includes(filed.caseId));
+    expect(sent.find((m) => m.key === `warden-${paged.caseId}:resolve`)).toBeDefined();
+    expect(sent.find((m) => m.key === `${filed.caseId}:false-alarm:kim@example.com`)?.body.text).toBe('scheduled DBA maintenance');
+
+    const again = await w.file({ ...report, observedAt: new Date().toISOString() });
+    expect(again).toMatchObject({ caseId: filed.caseId, deduplicated: false });
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+  });
 });

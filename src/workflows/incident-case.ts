@@ -24,6 +24,8 @@ import {
   assessSeverity,
   atOrAbove,
   authorize,
+  type Classification,
+  classifyByRules,
   type CaseState,
   type CaseView,
   durationToMs,
@@ -88,7 +90,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   const note = (actor: string, action: string, reason?: string) => record(state, at(), actor, action, reason);
 
   function moveTo(stage: Stage, actor: string, reason?: string): void {
-    if (state.stage === stage) return;
+    // Closed is final: a step still under way when a human closed the case does not reopen it.
+    if (state.stage === stage || state.stage === 'closed') return;
     note(actor, `stage ${state.stage} → ${stage}`, reason);
     state.stage = stage;
     cardDirty = true;
@@ -325,10 +328,15 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   async function triage(): Promise<void> {
     const first = state.firstReport!;
-    const classification = await classifyReport(
-      { title: first.title, description: first.description, categoryHint: first.categoryHint },
-      { taxonomy: policy.taxonomy, defaultCategory: policy.defaultCategory },
-    );
+    const text = { title: first.title, description: first.description, categoryHint: first.categoryHint };
+    let classification: Classification;
+    try {
+      classification = await classifyReport(text, { taxonomy: policy.taxonomy, defaultCategory: policy.defaultCategory });
+    } catch (err) {
+      // The classifier is a door to the world and may fail; the rules engine is pure and cannot.
+      note(WARDEN, 'classifier failed; using the rules engine', err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
+      classification = classifyByRules(text, policy);
+    }
     if (state.stage !== 'triage') return; // closed by a human while classifying
     state.classification = classification;
     note(WARDEN, `categorized as ${classification.category}`, `${classification.classifier} v${classification.classifierVersion}: ${classification.rationale}`);
@@ -526,6 +534,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   }
 
   async function finish(): Promise<CaseView> {
+    // An escalation decided just before closing is still carried out (its incident is closed below).
+    while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
     const closure = state.closure!;
     if (state.paged) await sideEffect('resolve page', () => notify.pageOnCall({ summary: summary(), action: 'resolve' }));
     for (const e of state.escalations)
