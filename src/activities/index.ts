@@ -3,6 +3,7 @@
  * external system; each activity is thin: build the message, derive the idempotency key from
  * the case, call the port.
  */
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { classifyByRules, type Classification, type Policy, type TimelineEntry } from '../domain';
 import { workflowIdFor } from '../workflows/definitions';
@@ -12,9 +13,23 @@ import { dryRunMail, type MailPort } from './mail';
 import { Outbox } from './outbox';
 import { type CaseSummary, cardText, headline, timelineText } from './messages';
 import { dryRunPager, type PagerAction, type PagerPort, type PagerSeverity } from './pagerduty';
-import { dryRunSlack, type SlackPort } from './slack';
+import { type CaseCard, dryRunSlack, type SlackPort } from './slack';
 
 export type { CaseSummary } from './messages';
+export type { CaseCard } from './slack';
+
+/** A person to notify, with the ways to reach them. */
+export interface Contact {
+  id: string;
+  slack?: string;
+  email?: string;
+}
+
+/** A reporter: a Slack user id or an e-mail address, and the Message-ID of their report when it was a mail. */
+export interface ReporterContact {
+  id: string;
+  messageId?: string;
+}
 
 export interface ActivityDeps {
   slack: SlackPort;
@@ -22,15 +37,23 @@ export interface ActivityDeps {
   incidents: IncidentPort;
   mail: MailPort;
   checks?: Record<string, RecoveryCheck>;
+  /** Where operator alerts go besides the log (an operations channel, the outbox). */
+  operatorAlerts?: (text: string, key: string) => Promise<void>;
   /** Base URL of the Temporal Web UI, for links back to the case. */
   uiBaseUrl?: string;
   namespace?: string;
 }
 
 /** Every connector in dry-run mode: what would be sent is written to the outbox file. */
-export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack' | 'pager' | 'incidents' | 'mail'> {
+export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack' | 'pager' | 'incidents' | 'mail' | 'operatorAlerts'> {
   const outbox = new Outbox(outboxPath);
-  return { slack: dryRunSlack(outbox), pager: dryRunPager(outbox), incidents: dryRunIncidents(outbox), mail: dryRunMail(outbox) };
+  return {
+    slack: dryRunSlack(outbox),
+    pager: dryRunPager(outbox),
+    incidents: dryRunIncidents(outbox),
+    mail: dryRunMail(outbox),
+    operatorAlerts: async (text, key) => void (await outbox.deliver({ system: 'operator', kind: 'alert', key, body: { text } })),
+  };
 }
 
 const PAGER_SEVERITY: Record<string, PagerSeverity> = { SEV1: 'critical', SEV2: 'error', SEV3: 'warning', SEV4: 'info' };
@@ -59,34 +82,37 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Post the case card to the queue's channel the first time, update it in place after. */
-    async publishCaseCard(input: { summary: CaseSummary; channel: string; cardRef?: string; revision: number }): Promise<{ cardRef: string }> {
-      const text = render(input.summary);
+    async publishCaseCard(input: { card: CaseCard; channel: string; cardRef?: string; revision: number }): Promise<{ cardRef: string }> {
+      const card = { ...input.card, link: input.card.link ?? linkTo(input.card.caseId) };
       if (input.cardRef) {
-        await deps.slack.update(input.cardRef, text, `${input.summary.caseId}:card:${input.revision}`);
+        await deps.slack.updateCard(input.cardRef, card, `${card.caseId}:card:${input.revision}`);
         return { cardRef: input.cardRef };
       }
-      const { ref } = await deps.slack.post(input.channel, text, `${input.summary.caseId}:card`);
+      const { ref } = await deps.slack.postCard(input.channel, card, `${card.caseId}:card`);
       return { cardRef: ref };
     },
 
     /** Page the owning queue's on-call (dedup key per case) or acknowledge/resolve that page. */
     async pageOnCall(input: { summary: CaseSummary; action: PagerAction; dedupKey?: string }): Promise<void> {
       const s = withLink(input.summary);
-      await deps.pager.enqueue({
-        event_action: input.action,
-        dedup_key: input.dedupKey ?? `warden-${s.caseId}`,
-        ...(input.action === 'trigger'
-          ? {
-              payload: {
-                summary: headline(s).slice(0, 1024),
-                source: 'warden',
-                severity: PAGER_SEVERITY[s.severity ?? 'SEV4'],
-                custom_details: { caseId: s.caseId, category: s.category, queue: s.queue, stage: s.stage },
-              },
-              links: s.link ? [{ href: s.link, text: 'Case in Temporal' }] : [],
-            }
-          : {}),
-      });
+      await deps.pager.enqueue(
+        {
+          event_action: input.action,
+          dedup_key: input.dedupKey ?? `warden-${s.caseId}`,
+          ...(input.action === 'trigger'
+            ? {
+                payload: {
+                  summary: headline(s).slice(0, 1024),
+                  source: 'warden',
+                  severity: PAGER_SEVERITY[s.severity ?? 'SEV4'],
+                  custom_details: { caseId: s.caseId, category: s.category, queue: s.queue, stage: s.stage },
+                },
+                links: s.link ? [{ href: s.link, text: `Case ${s.caseId} in Temporal` }] : [],
+              }
+            : {}),
+        },
+        s.queue,
+      );
     },
 
     /** Declare the incident on escalation; the key is per case and escalation, so a retry finds the same one. */
@@ -109,23 +135,35 @@ export function createActivities(deps: ActivityDeps) {
     /** Escalation: the summary and the timeline so far, in the queue's channel. */
     async postEscalationSummary(input: { summary: CaseSummary; channel: string; escalation: number; triggers: string[]; timeline: TimelineEntry[] }): Promise<void> {
       const text = `ESCALATED: ${render(input.summary)}\nTriggers: ${input.triggers.join('; ')}\nTimeline:\n${timelineText(input.timeline)}`;
-      await deps.slack.post(input.channel, text, `${input.summary.caseId}:escalation:${input.escalation}`);
+      await deps.slack.postMessage(input.channel, text, `${input.summary.caseId}:escalation:${input.escalation}`);
     },
 
-    /** Direct messages to the incident commanders (recovery decision, silent parties...). */
-    async notifyCommanders(input: { caseId: string; commanders: string[]; text: string; key: string }): Promise<void> {
-      for (const commander of input.commanders)
-        await deps.slack.directMessage(commander, `${input.caseId}: ${input.text}`, `${input.caseId}:${input.key}:${commander}`);
+    /** Direct messages to the incident commanders (recovery decision, silent parties...): Slack, else mail. */
+    async notifyCommanders(input: { caseId: string; commanders: Contact[]; text: string; key: string }): Promise<void> {
+      for (const commander of input.commanders) {
+        const key = `${input.caseId}:${input.key}:${commander.id}`;
+        if (commander.slack) await deps.slack.directMessage(commander.slack, `${input.caseId}: ${input.text}`, key);
+        else if (commander.email) await deps.mail.send({ to: commander.email, subject: `Warden ${input.caseId}`, text: input.text }, key);
+        else await deps.slack.directMessage(commander.id, `${input.caseId}: ${input.text}`, key);
+      }
     },
 
-    /** Tell every reporter what happened to their report: by mail for addresses, by Slack DM otherwise. */
-    async notifyReporters(input: { caseId: string; title: string; reporters: string[]; notice: ReporterNotice; text: string }): Promise<void> {
+    /** Tell every reporter what happened to their report: by mail (threaded) for addresses, by Slack DM otherwise. */
+    async notifyReporters(input: { caseId: string; title: string; reporters: ReporterContact[]; notice: ReporterNotice; text: string }): Promise<void> {
       const subject = { 'false-alarm': 'Your security report: no action needed', received: 'Your security report: we are on it', resolved: 'Your security report: resolved, thank you' }[input.notice];
       for (const reporter of input.reporters) {
-        const key = `${input.caseId}:${input.notice}:${reporter}`;
-        if (reporter.includes('@')) await deps.mail.send({ to: reporter, subject: `${subject} (${input.caseId})`, text: input.text }, key);
-        else await deps.slack.directMessage(reporter, `${subject} (${input.caseId}): ${input.text}`, key);
+        const key = `${input.caseId}:${input.notice}:${reporter.id}`;
+        if (reporter.id.includes('@'))
+          await deps.mail.send({ to: reporter.id, subject: `${subject} (${input.caseId})`, text: input.text, inReplyTo: reporter.messageId }, key);
+        else await deps.slack.directMessage(reporter.id, `${subject} (${input.caseId}): ${input.text}`, key);
       }
+    },
+
+    /** A connector failed for good: tell the operators (log, outbox and, when Slack works, their channel). */
+    async alertOperators(input: { caseId: string; what: string; cause: string }): Promise<void> {
+      const text = `Warden could not complete "${input.what}" for case ${input.caseId}: ${input.cause}`;
+      log.error('operator alert', { caseId: input.caseId, what: input.what, cause: input.cause });
+      await deps.operatorAlerts?.(text, `${input.caseId}:alert:${input.what}`);
     },
 
     /** Run one machine-verified recovery criterion. */

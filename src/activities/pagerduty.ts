@@ -15,7 +15,8 @@ export interface PagerEvent {
 }
 
 export interface PagerPort {
-  enqueue(event: PagerEvent): Promise<void>;
+  /** Send one Events API v2 event, routed to the queue's integration (routing key from the environment). */
+  enqueue(event: PagerEvent, queue?: string): Promise<void>;
 }
 
 export function dryRunPager(outbox: Outbox): PagerPort {

@@ -82,6 +82,8 @@ export interface CaseState {
   dataClasses: string[];
   indicators: Report['indicators'];
   reporters: string[];
+  /** The Message-ID of each mail reporter's report, for threaded replies. */
+  reporterThreads: Record<string, string>;
   reportCount: number;
   /** The most recent evidence entries (older ones are counted, not kept, to bound history). */
   evidence: EvidenceEntry[];
@@ -135,6 +137,7 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     dataClasses: [],
     indicators: { ips: [], domains: [], urls: [], hashes: [] },
     reporters: [],
+    reporterThreads: {},
     reportCount: 0,
     evidence: [],
     paged: false,
@@ -176,8 +179,10 @@ export function addReport(state: CaseState, report: Report): void {
   ind.domains = union(ind.domains, report.indicators.domains);
   ind.urls = union(ind.urls, report.indicators.urls);
   ind.hashes = union(ind.hashes, report.indicators.hashes);
-  if (!state.reporters.includes(report.reporter) && state.reporters.length < MAX_REPORTERS_KEPT)
+  if (!state.reporters.includes(report.reporter) && state.reporters.length < MAX_REPORTERS_KEPT) {
     state.reporters.push(report.reporter);
+    if (report.messageId) state.reporterThreads[report.reporter] = report.messageId;
+  }
   state.reportCount += 1;
   state.evidence.push({
     reportId: report.reportId,

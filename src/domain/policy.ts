@@ -39,6 +39,13 @@ const Pattern = z.string().refine((text) => {
   }
 }, 'a valid regular expression');
 
+/** How to reach a person named in roles: their Slack user id and e-mail address. */
+const Person = z.object({
+  name: z.string().optional(),
+  slack: z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id such as U012AB3CD').optional(),
+  email: z.string().email().optional(),
+});
+
 const Role = z.object({
   description: z.string().default(''),
   members: z.array(z.string().min(1)).min(1, 'a role needs at least one member'),
@@ -109,6 +116,8 @@ export const PolicySchema = z
     version: z.string().min(1),
     organization: z.string().default('Security Operations'),
     roles: z.record(Id, Role),
+    /** Contact details of the people in roles, by their Warden id. */
+    people: z.record(z.string(), Person).default({}),
     permissions: z.object(
       Object.fromEntries(ACTIONS.map((action) => [action, z.array(Id).min(1)])) as Record<
         CaseAction,
@@ -251,6 +260,16 @@ export function overlayPolicy(base: Record<string, unknown>, overlay: Record<str
   return merged;
 }
 
+/**
+ * A policy snapshot recorded by an older version of Warden lacks the fields added since; parsing
+ * it again fills their defaults, so old cases keep running under new code. Should a snapshot not
+ * validate at all under today's schema, it is used as it was recorded.
+ */
+export function upgradePolicySnapshot(snapshot: Policy): Policy {
+  const result = PolicySchema.safeParse(snapshot);
+  return result.success ? result.data : snapshot;
+}
+
 /** Lower rank is more severe: SEV1 → 1. */
 export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity) + 1;
@@ -272,6 +291,11 @@ export function authorize(policy: Policy, actor: string, roles: string[], what: 
   const held = rolesOf(policy, actor);
   if (held.some((role) => roles.includes(role))) return undefined;
   return `${actor} may not ${what}: the policy allows ${roles.join(' or ')}${held.length ? `, and ${actor} is ${held.join(', ')}` : `, and ${actor} holds no role`}`;
+}
+
+/** The Warden id for a Slack user: the person whose `slack` is that id, else the Slack id itself. */
+export function personForSlackUser(policy: Policy, slackUserId: string): string {
+  return Object.entries(policy.people).find(([, p]) => p.slack === slackUserId)?.[0] ?? slackUserId;
 }
 
 export function findAsset(policy: Policy, assetId: string): Policy['assets'][number] | undefined {

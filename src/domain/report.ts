@@ -41,6 +41,8 @@ export const ReportInput = z
     categoryHint: z.string().max(100).optional(),
     /** Where the reporter wants replies (e-mail address or Slack user). */
     replyTo: z.string().max(300).optional(),
+    /** The Message-ID of the reporter's mail, when the report came by mail: replies thread to it. */
+    messageId: z.string().max(998).optional(),
   })
   .strict();
 export type ReportInput = z.input<typeof ReportInput>;

@@ -39,6 +39,7 @@ import {
   record,
   routeToQueue,
   type Stage,
+  upgradePolicySnapshot,
   viewOf,
 } from '../domain';
 import type { CaseSummary, WardenActivities } from '../activities';
@@ -74,10 +75,13 @@ const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
 const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', ...ACTIVE, 'recovering'];
 
 export async function incidentCase(input: CaseInput): Promise<CaseView> {
-  const { policy } = input;
+  const policy = upgradePolicySnapshot(input.policy);
   const now = () => new Date().toISOString();
   const state: CaseState = input.state ?? newCase(input.caseId, input.fingerprint, policy, now());
-  if (input.state) state.generation += 1;
+  if (input.state) {
+    state.generation += 1;
+    state.reporterThreads ??= {}; // carried from a version that did not keep mail threads
+  }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
   let factsChanged = false;
@@ -282,9 +286,12 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     assignees: state.assignees,
   });
   const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
-  const commanders = () => policy.roles[policy.incidentCommanderRole].members;
+  const commanders = () => policy.roles[policy.incidentCommanderRole].members.map((id) => ({ id, ...policy.people[id] }));
 
-  /** Run a vendor side effect; a final failure goes on the timeline and the case carries on. */
+  /**
+   * Run a vendor side effect. Retries are the activity's; a final failure (a rejected call, or
+   * retries exhausted) goes on the timeline, the operators are alerted, and the case carries on.
+   */
   async function sideEffect(what: string, fn: () => Promise<unknown>): Promise<boolean> {
     try {
       await fn();
@@ -293,6 +300,11 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
       log.warn('side effect failed', { caseId: state.caseId, what, cause });
       note(WARDEN, `${what} failed`, cause);
+      try {
+        await notify.alertOperators({ caseId: state.caseId, what, cause });
+      } catch {
+        // the alert is also in the worker's log; nothing more to do from here
+      }
       return false;
     }
   }
@@ -302,14 +314,24 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     cardDirty = false;
     state.cardRevision += 1;
     await sideEffect('case card', async () => {
-      const { cardRef } = await notify.publishCaseCard({ summary: summary(), channel: channel(), cardRef: state.cardRef, revision: state.cardRevision });
+      const signOff = policy.recovery.criteria
+        .filter((c) => c.verification === 'human' && !state.recovery.find((r) => r.id === c.id)?.passed)
+        .map((c) => ({ id: c.id, description: c.description }));
+      const card = { ...summary(), signOff };
+      const { cardRef } = await notify.publishCaseCard({ card, channel: channel(), cardRef: state.cardRef, revision: state.cardRevision });
       state.cardRef = cardRef;
     });
   }
 
   async function tellReporters(notice: 'false-alarm' | 'received' | 'resolved', text: string): Promise<void> {
     await sideEffect(`reporter notice (${notice})`, () =>
-      notify.notifyReporters({ caseId: state.caseId, title: state.title, reporters: state.reporters, notice, text }),
+      notify.notifyReporters({
+        caseId: state.caseId,
+        title: state.title,
+        reporters: state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id] })),
+        notice,
+        text,
+      }),
     );
   }
 
