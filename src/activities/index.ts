@@ -5,7 +5,8 @@
  */
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { classifyByRules, type Classification, type Policy, type TimelineEntry } from '../domain';
+import type { ClassifiableText, Classification, TimelineEntry } from '../domain';
+import { type Classifier, rulesClassifier, type Taxonomy } from './classifier';
 import { workflowIdFor } from '../workflows/definitions';
 import { type CheckFacts, type CheckResult, RECOVERY_CHECKS, type RecoveryCheck } from './checks';
 import { dryRunIncidents, type IncidentPort } from './incidentio';
@@ -37,6 +38,7 @@ export interface ActivityDeps {
   incidents: IncidentPort;
   mail: MailPort;
   checks?: Record<string, RecoveryCheck>;
+  classifier?: Classifier;
   /** Where operator alerts go besides the log (an operations channel, the outbox). */
   operatorAlerts?: (text: string, key: string) => Promise<void>;
   /** Base URL of the Temporal Web UI, for links back to the case. */
@@ -62,6 +64,7 @@ export type ReporterNotice = 'false-alarm' | 'received' | 'resolved';
 
 export function createActivities(deps: ActivityDeps) {
   const checks = deps.checks ?? RECOVERY_CHECKS;
+  const classifier = deps.classifier ?? rulesClassifier;
   const linkTo = (caseId: string) =>
     deps.uiBaseUrl
       ? `${deps.uiBaseUrl.replace(/\/$/, '')}/namespaces/${deps.namespace ?? 'default'}/workflows/${encodeURIComponent(workflowIdFor(caseId))}`
@@ -73,12 +76,9 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   return {
-    /** The rules classifier; the LLM classifier plugs in behind the same activity. */
-    async classifyReport(
-      input: { title: string; description: string; categoryHint?: string },
-      taxonomy: Pick<Policy, 'taxonomy' | 'defaultCategory'>,
-    ): Promise<Classification> {
-      return classifyByRules(input, taxonomy);
+    /** Categorize with the configured classifier (rules by default; an LLM with the rules as fallback). */
+    async classifyReport(input: ClassifiableText, taxonomy: Taxonomy): Promise<Classification> {
+      return classifier.classify(input, taxonomy);
     },
 
     /** Post the case card to the queue's channel the first time, update it in place after. */

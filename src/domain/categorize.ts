@@ -12,6 +12,8 @@ export interface Classification {
   confidence: number;
   rationale: string;
   matched: string[];
+  /** Set when another classifier failed and this answer is the rules engine's fallback. */
+  fallbackFrom?: string;
 }
 
 export const RULES_CLASSIFIER_VERSION = '1';
@@ -20,6 +22,8 @@ export interface ClassifiableText {
   title: string;
   description: string;
   categoryHint?: string;
+  /** The report's source (a category may name sources that imply it, e.g. the phishing mailbox). */
+  source?: string;
 }
 
 function escape(text: string): string {
@@ -31,6 +35,7 @@ export function classifyByRules(report: ClassifiableText, policy: Pick<Policy, '
   let best: { id: string; matched: string[] } | undefined;
   for (const category of policy.taxonomy) {
     const matched = category.keywords.filter((k) => new RegExp(`\\b${escape(k.toLowerCase())}\\b`).test(text));
+    if (report.source && (category.sources ?? []).includes(report.source)) matched.push(`source:${report.source}`);
     if (report.categoryHint === category.id) matched.push(`hint:${category.id}`);
     if (matched.length && (!best || matched.length > best.matched.length)) best = { id: category.id, matched };
   }

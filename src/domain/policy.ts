@@ -57,6 +57,8 @@ const Category = z.object({
   description: z.string().default(''),
   /** Words and phrases that point to this category (case-insensitive, whole words). */
   keywords: z.array(z.string().min(1)).default([]),
+  /** Report sources that point to this category (e.g. the phishing-report mailbox). */
+  sources: z.array(z.string().min(1)).default([]),
   /** The queue that owns this category when no asset owner claims the case. */
   queue: Id.optional(),
 });

@@ -350,7 +350,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   async function triage(): Promise<void> {
     const first = state.firstReport!;
-    const text = { title: first.title, description: first.description, categoryHint: first.categoryHint };
+    const text = { title: first.title, description: first.description, categoryHint: first.categoryHint, source: first.source };
     let classification: Classification;
     try {
       classification = await classifyReport(text, { taxonomy: policy.taxonomy, defaultCategory: policy.defaultCategory });
