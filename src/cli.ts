@@ -9,6 +9,9 @@
  *   warden deescalate <case> --reason "..." --as <user>
  *   warden signoff <case> <criterion> --as <user> [--note "..."]
  *   warden close <case> --reason "..." [--resolution resolved|false-alarm|duplicate|accepted-risk] --as <user>
+ *   warden override <case> [--category C] [--severity SEV2] --reason "..." --as <user>
+ *   warden audit [--json]
+ *   warden triage <file|-> [--json]
  *   warden policy check [file]
  *
  * <case> is a case id (WRD-…) or its workflow id (case-WRD-…).
@@ -17,7 +20,9 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
 import type { CaseView, Resolution } from './domain';
-import { renderCase, renderCaseList, type CaseListRow } from './render';
+import { readFileSync } from 'node:fs';
+import { auditClassifications, auditRow, type AuditReport, type AuditRow, describeIssues, ReportInput, type Severity, triage } from './domain';
+import { renderAudit, renderCase, renderCaseList, renderTriage, type CaseListRow } from './render';
 import {
   acknowledgeUpdate,
   assignUpdate,
@@ -26,6 +31,7 @@ import {
   closeUpdate,
   deescalateUpdate,
   escalateUpdate,
+  overrideUpdate,
   signOffUpdate,
   WardenCategory,
   WardenQueue,
@@ -44,6 +50,9 @@ const USAGE = `usage:
   warden deescalate <case> --reason <text> --as <user>
   warden signoff <case> <criterion> --as <user> [--note <text>]
   warden close <case> --reason <text> [--resolution resolved|false-alarm|duplicate|accepted-risk] --as <user>
+  warden override <case> [--category <id>] [--severity SEV1..4] --reason <text> --as <user>
+  warden audit [--json]                 how often the automated category/severity held, over closed cases
+  warden triage <file|-> [--json]       triage a report (generic JSON) without opening a case
   warden policy check [file]
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WARDEN_POLICY`;
 
@@ -90,6 +99,17 @@ export async function listCases(
   return rows;
 }
 
+/** The audit over every closed case that was classified. */
+export async function auditClosedCases(client: Client): Promise<AuditReport> {
+  const rows: AuditRow[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Completed'` })) {
+    const view = (await client.workflow.getHandle(wf.workflowId, wf.runId).result()) as CaseView;
+    const row = auditRow(view);
+    if (row) rows.push(row);
+  }
+  return auditClassifications(rows);
+}
+
 async function act(args: string[], values: Record<string, string | boolean | undefined>): Promise<CaseView> {
   const [verb, caseRef, extra] = args;
   if (!caseRef) throw new UsageError(`${verb}: which case?`);
@@ -111,6 +131,10 @@ async function act(args: string[], values: Record<string, string | boolean | und
     case 'signoff':
       if (!extra) throw new UsageError('signoff: which criterion?');
       return handle.executeUpdate(signOffUpdate, { args: [{ actor, criterion: extra, note: values.note as string | undefined }] });
+    case 'override':
+      return handle.executeUpdate(overrideUpdate, {
+        args: [{ actor, reason: reason ?? '', category: values.category as string | undefined, severity: values.severity as Severity | undefined }],
+      });
     case 'close':
       return handle.executeUpdate(closeUpdate, {
         args: [{ actor, reason: reason ?? '', resolution: values.resolution as Resolution | undefined }],
@@ -132,6 +156,7 @@ async function main(argv: string[]): Promise<number> {
       stage: { type: 'string' },
       severity: { type: 'string' },
       queue: { type: 'string' },
+      category: { type: 'string' },
       all: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -160,7 +185,22 @@ async function main(argv: string[]): Promise<number> {
     out({ ok: true, path, version: policy.version }, () => `${path}: valid (version ${policy.version})`);
     return 0;
   }
-  if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close'].includes(command)) {
+  if (command === 'audit') {
+    const report = await auditClosedCases(await connect());
+    out(report, () => renderAudit(report));
+    return 0;
+  }
+  if (command === 'triage') {
+    const source = sub;
+    if (!source) throw new UsageError('triage: give a report file, or - for standard input');
+    const text = source === '-' ? readFileSync(0, 'utf8') : readFileSync(source, 'utf8');
+    const parsed = ReportInput.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new UsageError(`triage: invalid report:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+    const answer = triage(parsed.data, loadPolicyFile(loadConfig().policyPath));
+    out(answer, () => renderTriage(answer));
+    return 0;
+  }
+  if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override'].includes(command)) {
     const view = await act(positionals, values);
     out(view, () => renderCase(view));
     return 0;

@@ -1,5 +1,5 @@
 /** Plain-text rendering of the case view and case lists, for the CLI. */
-import type { CaseView } from './domain';
+import type { AuditReport, CaseView, Triage } from './domain';
 
 export interface CaseListRow {
   caseId: string;
@@ -43,4 +43,37 @@ export function renderCase(c: CaseView): string {
     ...c.timeline.map((t) => `  ${t.at}  ${t.actor.padEnd(12)} ${t.action}${t.reason ? ` (${t.reason})` : ''}`),
   ];
   return lines.join('\n');
+}
+
+const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+
+export function renderAudit(a: AuditReport): string {
+  if (!a.cases) return 'no closed, classified cases yet';
+  const lines = [
+    `closed cases audited: ${a.cases}`,
+    `category agreed: ${a.category.agreed}/${a.category.cases} (${pct(a.category.rate)})   severity agreed: ${a.severity.agreed}/${a.severity.cases} (${pct(a.severity.rate)})`,
+    '',
+    table([['CLASSIFIER', 'CASES', 'CATEGORY AGREED', 'SEVERITY AGREED'], ...Object.entries(a.byClassifier).map(([k, v]) => [k, String(v.category.cases), pct(v.category.rate), pct(v.severity.rate)])]),
+    '',
+    table([['AUTOMATED CATEGORY', 'CASES', 'AGREED'], ...Object.entries(a.byCategory).map(([k, v]) => [k, String(v.cases), pct(v.rate)])]),
+    '',
+    'confusion (rows: automated, columns: final):',
+  ];
+  const finals = [...new Set(Object.values(a.confusion).flatMap((row) => Object.keys(row)))].sort();
+  lines.push(table([['', ...finals], ...Object.entries(a.confusion).map(([auto, row]) => [auto, ...finals.map((f) => String(row[f] ?? 0))])]));
+  return lines.join('\n');
+}
+
+export function renderTriage(t: Triage): string {
+  return [
+    `category:   ${t.classification.category} (${t.classification.classifier}: ${t.classification.rationale})`,
+    `severity:   ${t.assessment.severity}, score ${t.assessment.score}`,
+    ...t.assessment.factors.map((f) => `  ${f.factor.padEnd(18)} ${String(f.points).padStart(3)}  ${f.why}`),
+    `queue:      ${t.queue} (${t.routedBecause})`,
+    `page:       ${t.page ? 'yes' : 'no'}`,
+    `escalation: ${t.escalation.path}${t.escalation.triggers.length ? ` (${t.escalation.triggers.map((x) => `${x.criterion}: ${x.detail}`).join('; ')})` : ''}`,
+    `regulatory: ${t.regulatoryFlags.map((f) => `${f.name} (${f.deadline})`).join('; ') || '-'}`,
+    'forensic collection:',
+    ...t.forensics.map((step, i) => `  ${i + 1}. ${step}`),
+  ].join('\n');
 }

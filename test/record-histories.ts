@@ -4,10 +4,10 @@
  * Starts its own dev server, drives each scenario to its end, writes test/histories/<name>.json.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseView } from '../src/domain';
-import { acknowledgeUpdate, assignUpdate, closeUpdate, deescalateUpdate, signOffUpdate } from '../src/workflows/definitions';
+import { acknowledgeUpdate, assignUpdate, closeUpdate, deescalateUpdate, overrideUpdate, signOffUpdate } from '../src/workflows/definitions';
 import { type DevServer, startDevServer, temporalBinary } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
@@ -15,12 +15,22 @@ const OUT = join(__dirname, 'histories');
 
 let server: DevServer;
 
-/** The history as the Temporal CLI exports it (the same JSON the Web UI downloads). */
+const force = process.argv.includes('--force');
+
+/**
+ * The history as the Temporal CLI exports it (the same JSON the Web UI downloads). Histories
+ * already recorded are kept — they are what older workers wrote — unless --force.
+ */
 async function save(w: TestWarden, name: string, caseId: string): Promise<void> {
+  const file = join(OUT, `${name}.json`);
+  if (existsSync(file) && !force) {
+    console.log(`kept ${name} (recorded earlier; --force replaces it)`);
+    return;
+  }
   const handle = w.handle(caseId);
   await handle.result();
   const json = execFileSync(temporalBinary(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, '-o', 'json'], { encoding: 'utf8' });
-  writeFileSync(join(OUT, `${name}.json`), json);
+  writeFileSync(file, json);
   console.log(`recorded ${name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
 }
 
@@ -57,6 +67,15 @@ async function main(): Promise<void> {
     // 3. False alarm closed at validation.
     const c = await w.file(sampleReport({ reporter: 'pat@example.com', indicators: { domains: ['phish-training.example'], ips: [], urls: [], hashes: [] } }));
     await save(w, 'false-alarm', c.caseId);
+
+    // 4. A human overrides category and severity, then closes the case.
+    const d = await w.file(sampleReport({ title: 'Spoofed email from the CEO' }));
+    await stage(w, d.caseId, 'responding');
+    const hd = w.handle(d.caseId);
+    await hd.executeUpdate(overrideUpdate, { args: [{ actor: 'bob', reason: 'mailbox takeover', category: 'credential-compromise', severity: 'SEV2' }] });
+    await hd.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] });
+    await hd.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
+    await save(w, 'override', d.caseId);
   } finally {
     await w.stop();
     await server.stop();

@@ -7,6 +7,7 @@ import type { Report } from './report';
 import type { SeverityAssessment } from './scoring';
 import type { Classification } from './categorize';
 import type { EscalationTrigger } from './escalation';
+import type { RegulatoryFlag } from './triage';
 
 export const STAGES = [
   'received',
@@ -62,6 +63,17 @@ export interface Escalation {
   incidentRef?: string;
 }
 
+/** A human overruling the automated category and/or severity; the automated answer stays on record. */
+export interface Override {
+  at: string;
+  by: string;
+  reason: string;
+  category?: string;
+  severity?: Severity;
+  /** What the case said before this override. */
+  was: { category?: string; severity?: Severity };
+}
+
 export interface Notice {
   channel: string;
   ref?: string;
@@ -88,9 +100,14 @@ export interface CaseState {
   /** The most recent evidence entries (older ones are counted, not kept, to bound history). */
   evidence: EvidenceEntry[];
   classification?: Classification;
+  /** Human overrides, oldest first; the effective category and severity honour the latest. */
+  overrides: Override[];
   severity?: Severity;
   assessment?: SeverityAssessment;
   queue?: string;
+  /** Forensic collection steps for the category, and regulatory regimes the data involved flags. */
+  forensics: string[];
+  regulatoryFlags: RegulatoryFlag[];
   paged: boolean;
   acknowledgedBy?: string;
   acknowledgedAt?: string;
@@ -140,6 +157,9 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     reporterThreads: {},
     reportCount: 0,
     evidence: [],
+    overrides: [],
+    forensics: [],
+    regulatoryFlags: [],
     paged: false,
     assignees: [],
     escalations: [],
@@ -193,6 +213,18 @@ export function addReport(state: CaseState, report: Report): void {
     observedAt: report.observedAt,
   });
   if (state.evidence.length > MAX_EVIDENCE_KEPT) state.evidence.splice(0, state.evidence.length - MAX_EVIDENCE_KEPT);
+}
+
+/** The category the case goes by: the latest human override, else the classifier's. */
+export function categoryOf(state: CaseState): string | undefined {
+  for (let i = state.overrides.length - 1; i >= 0; i--) if (state.overrides[i].category) return state.overrides[i].category;
+  return state.classification?.category;
+}
+
+/** The severity a human set, if any (it stands until another override; re-scoring does not change it). */
+export function humanSeverity(state: CaseState): Severity | undefined {
+  for (let i = state.overrides.length - 1; i >= 0; i--) if (state.overrides[i].severity) return state.overrides[i].severity;
+  return undefined;
 }
 
 export function record(state: CaseState, at: string, actor: string, action: string, reason?: string): TimelineEntry {

@@ -6,3 +6,5 @@ export * from './scoring';
 export * from './categorize';
 export * from './escalation';
 export * from './validation';
+export * from './triage';
+export * from './audit';

@@ -23,7 +23,7 @@ export const Sensitivity = z.enum(SENSITIVITIES);
 export type Sensitivity = z.infer<typeof Sensitivity>;
 
 /** The human actions on a case that the policy grants to roles. */
-export const ACTIONS = ['acknowledge', 'assign', 'escalate', 'deescalate', 'close'] as const;
+export const ACTIONS = ['acknowledge', 'assign', 'escalate', 'deescalate', 'close', 'override'] as const;
 export type CaseAction = (typeof ACTIONS)[number];
 
 const Id = z
@@ -120,12 +120,16 @@ export const PolicySchema = z
     roles: z.record(Id, Role),
     /** Contact details of the people in roles, by their Warden id. */
     people: z.record(z.string(), Person).default({}),
-    permissions: z.object(
-      Object.fromEntries(ACTIONS.map((action) => [action, z.array(Id).min(1)])) as Record<
-        CaseAction,
-        z.ZodArray<typeof Id>
-      >,
-    ),
+    /** Roles allowed each action; `override` (category/severity) defaults to the roles that may escalate. */
+    permissions: z
+      .object({
+        ...(Object.fromEntries(ACTIONS.filter((a) => a !== 'override').map((action) => [action, z.array(Id).min(1)])) as Record<
+          Exclude<CaseAction, 'override'>,
+          z.ZodArray<typeof Id>
+        >),
+        override: z.array(Id).min(1).optional(),
+      })
+      .transform((p) => ({ ...p, override: p.override ?? p.escalate })),
     /** The role whose members command an escalated incident (paged on escalation). */
     incidentCommanderRole: Id,
     queues: z.array(Queue).min(1),
@@ -160,6 +164,12 @@ export const PolicySchema = z
     slas: z.object({ SEV1: Sla, SEV2: Sla, SEV3: Sla, SEV4: Sla }),
     recovery: z.object({ criteria: z.array(RecoveryCriterion).min(1) }),
     falseAlarms: z.array(FalseAlarmRule).default([]),
+    /** Forensic collection steps per category (most volatile first, after RFC 3227); "default" for the rest. */
+    forensics: z.record(z.array(z.string().min(1))).default({}),
+    /** Regulatory regimes flagged at triage by the data classes involved (clocks come with the coordination work). */
+    regulatory: z
+      .array(z.object({ id: Id, name: z.string().min(1), dataClasses: z.array(z.string().min(1)).min(1), deadline: z.string().min(1) }))
+      .default([]),
     intake: z
       .object({
         /** Report fields that together identify "the same thing" per source; "default" for the rest. */
@@ -178,7 +188,7 @@ export const PolicySchema = z
     };
     const knownRoles = [...roles].join(', ');
     for (const action of ACTIONS)
-      policy.permissions[action].forEach((role, i) =>
+      (policy.permissions[action] ?? []).forEach((role, i) =>
         need(roles.has(role), ['permissions', action, i], `unknown role "${role}" (roles: ${knownRoles})`),
       );
     need(roles.has(policy.incidentCommanderRole), ['incidentCommanderRole'], `unknown role "${policy.incidentCommanderRole}"`);

@@ -5,7 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CaseState, CaseView, Policy, Report, Resolution } from '../domain';
+import type { CaseState, CaseView, Policy, Report, Resolution, Severity } from '../domain';
 
 export const TASK_QUEUE = 'warden';
 export const WORKFLOW_TYPE = 'incidentCase';
@@ -41,12 +41,19 @@ export interface CloseInput extends ReasonInput {
   resolution?: Resolution;
 }
 
+export interface OverrideInput extends ReasonInput {
+  category?: string;
+  severity?: Severity;
+}
+
 export const acknowledgeUpdate = defineUpdate<CaseView, [ActorInput]>('acknowledge');
 export const assignUpdate = defineUpdate<CaseView, [AssignInput]>('assign');
 export const escalateUpdate = defineUpdate<CaseView, [ReasonInput]>('escalate');
 export const deescalateUpdate = defineUpdate<CaseView, [ReasonInput]>('deescalate');
 export const signOffUpdate = defineUpdate<CaseView, [SignOffInput]>('signOff');
 export const closeUpdate = defineUpdate<CaseView, [CloseInput]>('close');
+/** Overrule the automated category and/or severity; the automated answer stays on the case for the audit. */
+export const overrideUpdate = defineUpdate<CaseView, [OverrideInput]>('override');
 
 export const caseViewQuery = defineQuery<CaseView>('caseView');
 

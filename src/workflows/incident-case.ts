@@ -31,14 +31,17 @@ import {
   durationToMs,
   type EscalationTrigger,
   escalationTriggers,
+  categoryOf,
   formatDuration,
+  humanSeverity,
   isOpen,
   matchFalseAlarm,
   newCase,
   type Policy,
   record,
-  routeToQueue,
   type Stage,
+  SEVERITIES,
+  triage as triageFacts,
   upgradePolicySnapshot,
   viewOf,
 } from '../domain';
@@ -51,6 +54,7 @@ import {
   closeUpdate,
   deescalateUpdate,
   escalateUpdate,
+  overrideUpdate,
   reportSignal,
   signOffUpdate,
   WardenCategory,
@@ -80,7 +84,11 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   const state: CaseState = input.state ?? newCase(input.caseId, input.fingerprint, policy, now());
   if (input.state) {
     state.generation += 1;
-    state.reporterThreads ??= {}; // carried from a version that did not keep mail threads
+    // carried from a version that did not keep these yet
+    state.reporterThreads ??= {};
+    state.overrides ??= [];
+    state.forensics ??= [];
+    state.regulatoryFlags ??= [];
   }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
@@ -106,7 +114,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     upsertSearchAttributes([
       { key: WardenStatus, value: state.stage },
       ...(state.severity ? [{ key: WardenSeverity, value: state.severity }] : []),
-      ...(state.classification ? [{ key: WardenCategory, value: state.classification.category }] : []),
+      ...(categoryOf(state) ? [{ key: WardenCategory, value: categoryOf(state)! }] : []),
       ...(state.queue ? [{ key: WardenQueue, value: state.queue }] : []),
     ]);
   }
@@ -255,6 +263,34 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     },
   );
 
+  setHandler(
+    overrideUpdate,
+    ({ actor, reason, category, severity }) => {
+      const was = { category: categoryOf(state), severity: state.severity };
+      state.overrides.push({ at: at(), by: actor, reason, ...(category ? { category } : {}), ...(severity ? { severity } : {}), was });
+      const changes = [
+        category ? `category ${was.category} → ${category}` : '',
+        severity ? `severity ${was.severity} → ${severity}` : '',
+      ].filter(Boolean);
+      note(actor, `override: ${changes.join(', ')}`, reason);
+      if (severity) state.severity = severity;
+      cardDirty = true;
+      syncSearchAttributes();
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, reason, category, severity }) => {
+        refuse(allowed(actor, 'override'));
+        refuse(requireStage('override', HUMAN_ACTION_STAGES.filter((s) => s !== 'triage')));
+        if (!category && !severity) refuse('override: give a category, a severity, or both');
+        if (category && !policy.taxonomy.some((c) => c.id === category))
+          refuse(`unknown category "${category}" (taxonomy: ${policy.taxonomy.map((c) => c.id).join(', ')})`);
+        if (severity && !(SEVERITIES as readonly string[]).includes(severity)) refuse(`unknown severity "${severity}" (SEV1 to SEV4)`);
+        if (!reason?.trim()) refuse('override: a reason is required');
+      },
+    },
+  );
+
   // ── Transitions shared by handlers and the main loop ────────────────────────────────────────
 
   function escalate(actor: string, triggers: EscalationTrigger[]): void {
@@ -278,7 +314,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     title: state.title,
     stage: state.stage,
     severity: state.severity,
-    category: state.classification?.category,
+    category: categoryOf(state),
     queue: state.queue,
     evidenceCount: state.reportCount,
     escalated: state.escalated,
@@ -360,12 +396,16 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       classification = classifyByRules(text, policy);
     }
     if (state.stage !== 'triage') return; // closed by a human while classifying
+    const answer = triageFacts({ ...state, ...text, reportCount: state.reportCount }, policy, classification);
     state.classification = classification;
     note(WARDEN, `categorized as ${classification.category}`, `${classification.classifier} v${classification.classifierVersion}: ${classification.rationale}`);
     rescore();
-    const route = routeToQueue(policy, classification.category, state.assets);
-    state.queue = route.queue;
-    note(WARDEN, `routed to queue ${route.queue}`, route.why);
+    state.queue = answer.queue;
+    note(WARDEN, `routed to queue ${answer.queue}`, answer.routedBecause);
+    state.forensics = answer.forensics;
+    state.regulatoryFlags = answer.regulatoryFlags;
+    if (answer.regulatoryFlags.length)
+      note(WARDEN, 'regulatory regimes flagged', answer.regulatoryFlags.map((f) => `${f.name} (${f.deadline}): ${f.because}`).join('; '));
     moveTo('categorized', WARDEN);
   }
 
@@ -374,7 +414,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     const assessment = assessSeverity(state, policy);
     const previous = state.severity;
     state.assessment = assessment;
-    if (previous !== assessment.severity) {
+    // A severity a human set stands; the automated assessment is still kept for the audit.
+    if (!humanSeverity(state) && previous !== assessment.severity) {
       state.severity = assessment.severity;
       note(
         WARDEN,

@@ -1,0 +1,63 @@
+/**
+ * Triage as one pure function: for a report (or a case's facts) and the policy, the category,
+ * the severity with its factors, the owning queue, whether to page, the escalation path, the
+ * forensic collection steps for the category and the regulatory flags. The case workflow records
+ * exactly this answer (with the configured classifier's category); `warden triage` prints it for
+ * a report without opening a case.
+ */
+import { type Classification, classifyByRules, routeToQueue } from './categorize';
+import { type EscalationTrigger, escalationTriggers } from './escalation';
+import { atOrAbove, type Policy } from './policy';
+import { assessSeverity, type SeverityAssessment } from './scoring';
+
+export interface TriageFacts {
+  title: string;
+  description: string;
+  source?: string;
+  categoryHint?: string;
+  assets: string[];
+  users: string[];
+  dataClasses: string[];
+  reportCount?: number;
+}
+
+export interface RegulatoryFlag {
+  regime: string;
+  name: string;
+  deadline: string;
+  because: string;
+}
+
+export interface Triage {
+  classification: Classification;
+  assessment: SeverityAssessment;
+  queue: string;
+  routedBecause: string;
+  page: boolean;
+  escalation: { path: 'escalate' | 'respond'; triggers: EscalationTrigger[] };
+  forensics: string[];
+  regulatoryFlags: RegulatoryFlag[];
+}
+
+export function triage(facts: TriageFacts, policy: Policy, classification: Classification = classifyByRules(facts, policy)): Triage {
+  const assessment = assessSeverity({ ...facts, reportCount: facts.reportCount ?? 1 }, policy);
+  const route = routeToQueue(policy, classification.category, facts.assets);
+  const triggers = escalationTriggers({ severity: assessment.severity, assets: facts.assets, users: facts.users, regulatedData: assessment.regulatedData }, policy);
+  return {
+    classification,
+    assessment,
+    queue: route.queue,
+    routedBecause: route.why,
+    page: atOrAbove(assessment.severity, policy.paging.pageAtOrAbove),
+    escalation: { path: triggers.length ? 'escalate' : 'respond', triggers },
+    forensics: policy.forensics[classification.category] ?? policy.forensics.default ?? [],
+    regulatoryFlags: regulatoryFlags(facts.dataClasses, policy),
+  };
+}
+
+/** The regimes whose data classes the case involves (the policy says what each requires; this is not legal advice). */
+export function regulatoryFlags(dataClasses: string[], policy: Policy): RegulatoryFlag[] {
+  return policy.regulatory
+    .filter((r) => r.dataClasses.some((c) => dataClasses.includes(c)))
+    .map((r) => ({ regime: r.id, name: r.name, deadline: r.deadline, because: `involves ${r.dataClasses.filter((c) => dataClasses.includes(c)).join(', ')} data` }));
+}
