@@ -8,3 +8,4 @@ export * from './escalation';
 export * from './validation';
 export * from './triage';
 export * from './audit';
+export * from './data-classes';
