@@ -6,6 +6,7 @@
  * a report without opening a case.
  */
 import { type Classification, classifyByRules, routeToQueue } from './categorize';
+import { type DetectedDataClass, detectDataClasses } from './data-classes';
 import { type EscalationTrigger, escalationTriggers } from './escalation';
 import { atOrAbove, type Policy } from './policy';
 import { assessSeverity, type SeverityAssessment } from './scoring';
@@ -37,9 +38,14 @@ export interface Triage {
   escalation: { path: 'escalate' | 'respond'; triggers: EscalationTrigger[] };
   forensics: string[];
   regulatoryFlags: RegulatoryFlag[];
+  /** Data classes the report's own words name, added to what the sender declared. */
+  dataClassesFound: DetectedDataClass[];
 }
 
 export function triage(facts: TriageFacts, policy: Policy, classification: Classification = classifyByRules(facts, policy)): Triage {
+  const detected = detectDataClasses(`${facts.title}\n${facts.description}`);
+  const dataClasses = [...new Set([...facts.dataClasses, ...detected.map((d) => d.dataClass)])];
+  facts = { ...facts, dataClasses };
   const assessment = assessSeverity({ ...facts, reportCount: facts.reportCount ?? 1 }, policy);
   const route = routeToQueue(policy, classification.category, facts.assets);
   const triggers = escalationTriggers({ severity: assessment.severity, assets: facts.assets, users: facts.users, regulatedData: assessment.regulatedData }, policy);
@@ -52,6 +58,7 @@ export function triage(facts: TriageFacts, policy: Policy, classification: Class
     escalation: { path: triggers.length ? 'escalate' : 'respond', triggers },
     forensics: policy.forensics[classification.category] ?? policy.forensics.default ?? [],
     regulatoryFlags: regulatoryFlags(facts.dataClasses, policy),
+    dataClassesFound: detected,
   };
 }
 

@@ -399,6 +399,11 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     const answer = triageFacts({ ...state, ...text, reportCount: state.reportCount }, policy, classification);
     state.classification = classification;
     note(WARDEN, `categorized as ${classification.category}`, `${classification.classifier} v${classification.classifierVersion}: ${classification.rationale}`);
+    const newClasses = answer.dataClassesFound.filter((d) => !state.dataClasses.includes(d.dataClass));
+    if (newClasses.length) {
+      state.dataClasses.push(...newClasses.map((d) => d.dataClass));
+      note(WARDEN, `data involved: ${newClasses.map((d) => d.dataClass).join(', ')}`, newClasses.map((d) => `the report says "${d.phrase}"`).join('; '));
+    }
     rescore();
     state.queue = answer.queue;
     note(WARDEN, `routed to queue ${answer.queue}`, answer.routedBecause);
