@@ -260,4 +260,24 @@ describe('case workflow', () => {
     expect(again).toMatchObject({ caseId: filed.caseId, deduplicated: false });
     expect((await handle.describe()).runId).not.toBe(firstRun);
   });
+
+  test('each reporter of a campaign is told separately, one activity each', async () => {
+    const phish = sampleReport({ title: 'Phishing: fake payroll login page', reporter: 'a@corp.example' });
+    const filed = await w.file(phish);
+    await w.file({ ...phish, reporter: 'b@corp.example' });
+    await w.file({ ...phish, reporter: 'c@corp.example' });
+    await eventually(async () => {
+      const v = (await w.view(filed.caseId)) as CaseView;
+      return v.stage === 'responding' && v.reportCount === 3 ? v : undefined;
+    }, 'three reports, responding');
+    const handle = w.handle(filed.caseId);
+    await handle.executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'legitimate payroll change', resolution: 'false-alarm' }] });
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const notices = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyReporters');
+    // "we are on it" and "no action needed", to each of three reporters, one activity per notice.
+    expect(notices).toHaveLength(6);
+    const mails = (await w.outbox.read()).filter((m) => m.system === 'mail' && m.key.startsWith(`${filed.caseId}:false-alarm:`));
+    expect(mails.map((m) => m.body.to).sort()).toEqual(['a@corp.example', 'b@corp.example', 'c@corp.example']);
+  });
 });

@@ -76,6 +76,15 @@ async function main(): Promise<void> {
     await hd.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] });
     await hd.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
     await save(w, 'override', d.caseId);
+
+    // 5. A campaign: three reporters of one phishing mail, each told separately when it closes.
+    const phish = sampleReport({ title: 'Phishing: fake payroll login page', reporter: 'a@corp.example' });
+    const e = await w.file(phish);
+    await w.file({ ...phish, reporter: 'b@corp.example' });
+    await w.file({ ...phish, reporter: 'U0CAROL1' });
+    await stage(w, e.caseId, 'responding');
+    await w.handle(e.caseId).executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'vendor confirmed a legitimate payroll change', resolution: 'false-alarm' }] });
+    await save(w, 'campaign', e.caseId);
   } finally {
     await w.stop();
     await server.stop();

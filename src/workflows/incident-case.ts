@@ -14,6 +14,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -75,6 +76,9 @@ const notify = proxyActivities<WardenActivities>({
 });
 
 const WARDEN = 'warden';
+/** Patch: reporter and commander notices became one activity per recipient. */
+const ONE_NOTICE_PER_ACTIVITY = 'one-notice-per-activity';
+const NOTICE_CONCURRENCY = 20;
 const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
 const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', ...ACTIVE, 'recovering'];
 
@@ -359,15 +363,24 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     });
   }
 
+  /**
+   * Notices go one recipient per activity, so a retry after one failed delivery never repeats
+   * the ones that succeeded (mail has no idempotency key). Cases that started before this change
+   * replay their one all-recipients activity.
+   */
+  async function eachRecipient<T>(recipients: T[], send: (batch: T[]) => Promise<boolean>): Promise<void> {
+    if (!patched(ONE_NOTICE_PER_ACTIVITY)) {
+      await send(recipients);
+      return;
+    }
+    for (let i = 0; i < recipients.length; i += NOTICE_CONCURRENCY)
+      await Promise.all(recipients.slice(i, i + NOTICE_CONCURRENCY).map((r) => send([r])));
+  }
+
   async function tellReporters(notice: 'false-alarm' | 'received' | 'resolved', text: string): Promise<void> {
-    await sideEffect(`reporter notice (${notice})`, () =>
-      notify.notifyReporters({
-        caseId: state.caseId,
-        title: state.title,
-        reporters: state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id] })),
-        notice,
-        text,
-      }),
+    const reporters = state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id] }));
+    await eachRecipient(reporters, (batch) =>
+      sideEffect(`reporter notice (${notice})`, () => notify.notifyReporters({ caseId: state.caseId, title: state.title, reporters: batch, notice, text })),
     );
   }
 
@@ -590,13 +603,15 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     const how = state.recovery.map((c) => `${c.id} by ${c.by}`).join('; ');
     note(WARDEN, 'recovery gate passed: recovery may begin', how);
     moveTo('recovering', WARDEN, 'all recovery criteria passed');
-    await sideEffect('notify incident commander', () =>
-      notify.notifyCommanders({
-        caseId: state.caseId,
-        commanders: commanders(),
-        text: `All recovery criteria passed at ${decidedAt} (${how}). Recovery may begin: start the recovery checklist.`,
-        key: 'recovery-may-begin',
-      }),
+    await eachRecipient(commanders(), (batch) =>
+      sideEffect('notify incident commander', () =>
+        notify.notifyCommanders({
+          caseId: state.caseId,
+          commanders: batch,
+          text: `All recovery criteria passed at ${decidedAt} (${how}). Recovery may begin: start the recovery checklist.`,
+          key: 'recovery-may-begin',
+        }),
+      ),
     );
     await publishCard();
   }
