@@ -3,17 +3,20 @@
  * Run it with `node dist/src/worker.js` (or `npm start`, which starts everything).
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities, dryRunConnectors } from './activities';
+import { createActivities } from './activities';
+import { connectorsFromEnv } from './activities/connectors';
 import { loadConfig, loadPolicyFile, type WardenConfig } from './config';
 import { TASK_QUEUE } from './workflows/definitions';
 
 export async function createWorker(connection: NativeConnection, config: WardenConfig, taskQueue = TASK_QUEUE): Promise<Worker> {
+  const connectors = connectorsFromEnv(config.outboxPath);
+  console.log(`warden worker: connectors ${Object.entries(connectors.modes).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ ...dryRunConnectors(config.outboxPath), uiBaseUrl: config.uiBaseUrl, namespace: config.namespace }),
+    activities: createActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace }),
   });
 }
 

@@ -85,6 +85,17 @@ async function main(): Promise<void> {
     await stage(w, e.caseId, 'responding');
     await w.handle(e.caseId).executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'vendor confirmed a legitimate payroll change', resolution: 'false-alarm' }] });
     await save(w, 'campaign', e.caseId);
+
+    // 6. Regulated data on a critical asset: paged, escalated by criteria, acknowledged, gated, closed.
+    const f = await w.file(sampleReport({ assets: ['payments-db'], dataClasses: ['payment'], title: 'Card data exposed from payments-db', reporter: 'kim@corp.example', messageId: '<report-1@mail.corp.example>' }));
+    await stage(w, f.caseId, 'escalated');
+    const hf = w.handle(f.caseId);
+    await hf.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'alice' }] });
+    await hf.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
+    await hf.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
+    await stage(w, f.caseId, 'recovering');
+    await hf.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated, bucket closed' }] });
+    await save(w, 'paged-escalation', f.caseId);
   } finally {
     await w.stop();
     await server.stop();

@@ -79,6 +79,8 @@ const WARDEN = 'warden';
 /** Patch: reporter and commander notices became one activity per recipient. */
 const ONE_NOTICE_PER_ACTIVITY = 'one-notice-per-activity';
 const NOTICE_CONCURRENCY = 20;
+/** Patch: closing a case also resolves the incident commander's pages. */
+const RESOLVE_COMMANDER_PAGES = 'resolve-commander-pages';
 const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
 const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', ...ACTIVE, 'recovering'];
 
@@ -101,6 +103,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   const pendingEscalations: { actor: string; triggers: EscalationTrigger[]; number: number }[] = [];
   const pendingDeescalations: { actor: string; reason: string; escalation: number }[] = [];
   let cardDirty = false;
+  /** A human acknowledged a paged case: the page is acknowledged too. */
+  let pageAcknowledgement = false;
 
   const at = () => now();
   const note = (actor: string, action: string, reason?: string) => record(state, at(), actor, action, reason);
@@ -154,6 +158,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       state.acknowledgedBy = actor;
       state.acknowledgedAt = at();
       note(actor, 'acknowledged');
+      if (state.paged) pageAcknowledgement = true;
       cardDirty = true;
       return viewOf(state);
     },
@@ -326,6 +331,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     assignees: state.assignees,
   });
   const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
+  const commanderPageKey = (escalation: number) => `warden-${state.caseId}-commander-${escalation}`;
   const commanders = () => policy.roles[policy.incidentCommanderRole].members.map((id) => ({ id, ...policy.people[id] }));
 
   /**
@@ -497,7 +503,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       note(WARDEN, 'incident declared', incidentRef);
     });
     await sideEffect('page incident commander', () =>
-      notify.pageOnCall({ summary: summary(), action: 'trigger', dedupKey: `warden-${state.caseId}-commander-${e.number}` }),
+      notify.pageOnCall({ summary: summary(), action: 'trigger', dedupKey: commanderPageKey(e.number) }),
     );
     await sideEffect('escalation summary', () =>
       notify.postEscalationSummary({ summary: summary(), channel: channel(), escalation: e.number, triggers, timeline: state.timeline }),
@@ -527,6 +533,10 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     factsChanged = false;
     while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
     while (pendingDeescalations.length) await carryOutDeescalation(pendingDeescalations.shift()!);
+    if (pageAcknowledgement) {
+      pageAcknowledgement = false;
+      await sideEffect('acknowledge page', () => notify.pageOnCall({ summary: summary(), action: 'acknowledge' }));
+    }
     if (cardDirty) await publishCard();
   }
 
@@ -573,7 +583,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   }
 
   const shouldContinueAsNew = () => reportsThisRun >= policy.intake.evidencePerRun || workflowInfo().continueAsNewSuggested;
-  const hasWork = () => factsChanged || cardDirty || pendingEscalations.length > 0 || pendingDeescalations.length > 0;
+  const hasWork = () => factsChanged || cardDirty || pageAcknowledgement || pendingEscalations.length > 0 || pendingDeescalations.length > 0;
 
   /** The active response: SLA timers, new evidence, escalations and the recovery gate. */
   async function respond(): Promise<void> {
@@ -621,10 +631,15 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
     const closure = state.closure!;
     if (state.paged) await sideEffect('resolve page', () => notify.pageOnCall({ summary: summary(), action: 'resolve' }));
+    if (patched(RESOLVE_COMMANDER_PAGES))
+      for (let n = 1; n <= state.escalations.length; n++)
+        await sideEffect('resolve commander page', () =>
+          notify.pageOnCall({ summary: summary(), action: 'resolve', dedupKey: commanderPageKey(n) }),
+        );
     for (const e of state.escalations)
       if (e.incidentRef)
         await sideEffect('close incident', () =>
-          notify.updateIncident({ incidentRef: e.incidentRef!, change: { status: 'closed', summary: closure.reason }, key: `${e.incidentRef}-closed` }),
+          notify.updateIncident({ incidentRef: e.incidentRef!, change: { status: 'closed' }, key: `${e.incidentRef}-closed` }),
         );
     // A false alarm found at validation has told its reporters already.
     if (closure.resolution === 'false-alarm' && closure.by !== WARDEN) await tellReporters('false-alarm', closure.reason);
