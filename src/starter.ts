@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   const policy = loadPolicyFile(config.policyPath);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.namespace });
-  const server = createIntakeServer({ client, policy });
+  // With the Slack app's signing secret, card buttons reach Warden at POST /slack/interactivity.
+  const server = createIntakeServer({ client, policy, slackSigningSecret: process.env.SLACK_SIGNING_SECRET });
   server.listen(config.httpPort, config.httpHost, () =>
     console.log(`warden intake: http://${config.httpHost}:${config.httpPort} (POST /webhooks/generic), policy ${policy.version}`),
   );

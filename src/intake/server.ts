@@ -8,14 +8,18 @@ import type { Policy } from '../domain';
 import { fileReport } from './filing';
 import { parseGenericReport } from './generic';
 import { HttpError, parseJson, readBody, send } from './http';
+import { createSlackInteractivityHandler } from './slack-interactivity';
 
 export interface IntakeOptions {
   client: Client;
   policy: Policy;
   taskQueue?: string;
+  /** The Slack app's signing secret; with it, the server takes button clicks at POST /slack/interactivity. */
+  slackSigningSecret?: string;
 }
 
-export function createIntakeServer({ client, policy, taskQueue }: IntakeOptions): Server {
+export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret }: IntakeOptions): Server {
+  const slack = slackSigningSecret ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue }) : undefined;
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
     try {
@@ -25,6 +29,10 @@ export function createIntakeServer({ client, policy, taskQueue }: IntakeOptions)
         const report = parseGenericReport(parseJson(await readBody(req)));
         const filed = await fileReport(client, policy, report, taskQueue);
         return send(res, 202, filed);
+      }
+      if (slack && url.pathname === '/slack/interactivity') {
+        if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+        return await slack(req, res);
       }
       throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
     } catch (err) {

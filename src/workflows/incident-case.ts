@@ -533,11 +533,14 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     factsChanged = false;
     while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
     while (pendingDeescalations.length) await carryOutDeescalation(pendingDeescalations.shift()!);
-    if (pageAcknowledgement) {
-      pageAcknowledgement = false;
-      await sideEffect('acknowledge page', () => notify.pageOnCall({ summary: summary(), action: 'acknowledge' }));
-    }
+    await acknowledgePage();
     if (cardDirty) await publishCard();
+  }
+
+  async function acknowledgePage(): Promise<void> {
+    if (!pageAcknowledgement) return;
+    pageAcknowledgement = false;
+    await sideEffect('acknowledge page', () => notify.pageOnCall({ summary: summary(), action: 'acknowledge' }));
   }
 
   /** Machine-verified criteria due for a run: when the case is at the gate. */
@@ -630,6 +633,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     // An escalation decided just before closing is still carried out (its incident is closed below).
     while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
     const closure = state.closure!;
+    await acknowledgePage(); // one still pending goes first: PagerDuty then sees acknowledge → resolve
     if (state.paged) await sideEffect('resolve page', () => notify.pageOnCall({ summary: summary(), action: 'resolve' }));
     if (patched(RESOLVE_COMMANDER_PAGES))
       for (let n = 1; n <= state.escalations.length; n++)

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
-import { createActivities, dryRunConnectors } from '../../src/activities';
+import { type ActivityDeps, createActivities, dryRunConnectors } from '../../src/activities';
 import type { Classifier } from '../../src/activities/classifier';
 import { Outbox } from '../../src/activities/outbox';
 import { type Policy, type Report, type ReportInput, validatePolicy } from '../../src/domain';
@@ -61,7 +61,7 @@ export interface TestWarden {
 
 export async function startWarden(
   policy: Policy = testPolicy(),
-  opts: { address?: string; taskQueue?: string; outboxPath?: string; classifier?: Classifier } = {},
+  opts: { address?: string; taskQueue?: string; outboxPath?: string; classifier?: Classifier; connectors?: Partial<ActivityDeps> } = {},
 ): Promise<TestWarden> {
   const address = opts.address ?? process.env.WARDEN_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('WARDEN_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global setup starts the server)');
@@ -72,7 +72,7 @@ export async function startWarden(
     connection: nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
-    activities: createActivities({ ...dryRunConnectors(outboxPath), uiBaseUrl: 'http://localhost:8233', classifier: opts.classifier }),
+    activities: createActivities({ ...dryRunConnectors(outboxPath), uiBaseUrl: 'http://localhost:8233', classifier: opts.classifier, ...opts.connectors }),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
