@@ -52,6 +52,8 @@ export type Report = z.infer<typeof ReportInput> & {
   reportId: string;
   /** When Warden accepted it (intake clock). */
   receivedAt: string;
+  /** The raw payload it came from: its SHA-256, and where a copy is kept when one is. */
+  raw?: { sha256: string; ref?: string };
 };
 
 /** Explain a zod failure as one reason per problem, with the field path. */
