@@ -8,6 +8,7 @@ import type { Policy } from '../domain';
 import { fileReport } from './filing';
 import { parseGenericReport } from './generic';
 import { HttpError, parseJson, readBody, send } from './http';
+import type { WebhookSource } from './sources';
 import { createSlackInteractivityHandler } from './slack-interactivity';
 
 export interface IntakeOptions {
@@ -16,9 +17,12 @@ export interface IntakeOptions {
   taskQueue?: string;
   /** The Slack app's signing secret; with it, the server takes button clicks at POST /slack/interactivity. */
   slackSigningSecret?: string;
+  /** Further report sources (tool webhooks), each on its own path. */
+  sources?: WebhookSource[];
 }
 
-export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret }: IntakeOptions): Server {
+export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret, sources = [] }: IntakeOptions): Server {
+  const byPath = new Map(sources.map((source) => [source.path, source]));
   const slack = slackSigningSecret ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue }) : undefined;
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
@@ -29,6 +33,14 @@ export function createIntakeServer({ client, policy, taskQueue, slackSigningSecr
         const report = parseGenericReport(parseJson(await readBody(req)));
         const filed = await fileReport(client, policy, report, taskQueue);
         return send(res, 202, filed);
+      }
+      const source = byPath.get(url.pathname);
+      if (source) {
+        if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+        const reports = await source.parse(await readBody(req), req.headers);
+        const filed = [];
+        for (const report of reports) filed.push(await fileReport(client, policy, report, taskQueue));
+        return send(res, 202, { reports: filed });
       }
       if (slack && url.pathname === '/slack/interactivity') {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
