@@ -97,6 +97,8 @@ export interface CaseState {
   /** The Message-ID of each mail reporter's report, for threaded replies. */
   reporterThreads: Record<string, string>;
   reportCount: number;
+  /** Ids of the most recent reports, so a report filed twice is folded in once. */
+  recentReportIds: string[];
   /** The most recent evidence entries (older ones are counted, not kept, to bound history). */
   evidence: EvidenceEntry[];
   classification?: Classification;
@@ -156,6 +158,7 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     reporters: [],
     reporterThreads: {},
     reportCount: 0,
+    recentReportIds: [],
     evidence: [],
     overrides: [],
     forensics: [],

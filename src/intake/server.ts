@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Policy } from '../domain';
-import { fileReport } from './filing';
+import { ReportFiler } from './filing';
 import { parseGenericReport } from './generic';
 import { HttpError, parseJson, readBody, send } from './http';
 import type { WebhookSource } from './sources';
@@ -23,6 +23,7 @@ export interface IntakeOptions {
 
 export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret, sources = [] }: IntakeOptions): Server {
   const byPath = new Map(sources.map((source) => [source.path, source]));
+  const filer = new ReportFiler(client, policy, taskQueue); // one for the server: group commit across requests
   const slack = slackSigningSecret ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue }) : undefined;
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
@@ -31,15 +32,14 @@ export function createIntakeServer({ client, policy, taskQueue, slackSigningSecr
       if (url.pathname === '/webhooks/generic') {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
         const report = parseGenericReport(parseJson(await readBody(req)));
-        const filed = await fileReport(client, policy, report, taskQueue);
+        const filed = await filer.file(report);
         return send(res, 202, filed);
       }
       const source = byPath.get(url.pathname);
       if (source) {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
         const reports = await source.parse(await readBody(req), req.headers);
-        const filed = [];
-        for (const report of reports) filed.push(await fileReport(client, policy, report, taskQueue));
+        const filed = await Promise.all(reports.map((report) => filer.file(report)));
         return send(res, 202, { reports: filed });
       }
       if (slack && url.pathname === '/slack/interactivity') {

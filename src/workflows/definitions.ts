@@ -22,6 +22,8 @@ export interface CaseInput {
 
 /** A further report for the case: the first one opens it (signalWithStart), the rest are evidence. */
 export const reportSignal = defineSignal<[Report]>('report');
+/** Several reports at once: the intake's group commit during a storm. */
+export const reportsSignal = defineSignal<[Report[]]>('reports');
 
 export interface ActorInput {
   /** Who is acting (a user id that the policy's roles name). */

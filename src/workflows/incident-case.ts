@@ -39,6 +39,7 @@ import {
   matchFalseAlarm,
   newCase,
   type Policy,
+  type Report,
   record,
   type Stage,
   SEVERITIES,
@@ -57,6 +58,7 @@ import {
   escalateUpdate,
   overrideUpdate,
   reportSignal,
+  reportsSignal,
   signOffUpdate,
   WardenCategory,
   WardenQueue,
@@ -79,6 +81,8 @@ const WARDEN = 'warden';
 /** Patch: reporter and commander notices became one activity per recipient. */
 const ONE_NOTICE_PER_ACTIVITY = 'one-notice-per-activity';
 const NOTICE_CONCURRENCY = 20;
+/** How many recent report ids a case remembers to ignore a report filed twice. */
+const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
 const RESOLVE_COMMANDER_PAGES = 'resolve-commander-pages';
 const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
@@ -95,6 +99,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     state.overrides ??= [];
     state.forensics ??= [];
     state.regulatoryFlags ??= [];
+    state.recentReportIds ??= [];
   }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
@@ -131,7 +136,11 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   setHandler(caseViewQuery, () => viewOf(state));
 
-  setHandler(reportSignal, (report) => {
+  /** Fold a report in; one already folded in (same reportId, e.g. re-filed after a crash) is ignored. */
+  function receive(report: Report): void {
+    if (state.recentReportIds.includes(report.reportId)) return;
+    state.recentReportIds.push(report.reportId);
+    if (state.recentReportIds.length > RECENT_REPORT_IDS) state.recentReportIds.shift();
     const first = state.reportCount === 0;
     addReport(state, report);
     reportsThisRun += 1;
@@ -142,7 +151,9 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       if (state.stage === 'closed') note(WARDEN, 'report arrived after closure', 'kept as evidence on the closed case');
     }
     factsChanged = true;
-  });
+  }
+  setHandler(reportSignal, receive);
+  setHandler(reportsSignal, (reports) => reports.forEach(receive));
 
   const allowed = (actor: string, action: keyof Policy['permissions']) =>
     authorize(policy, actor, policy.permissions[action], action === 'deescalate' ? 'de-escalate' : action);
