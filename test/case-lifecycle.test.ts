@@ -280,4 +280,30 @@ describe('case workflow', () => {
     const mails = (await w.outbox.read()).filter((m) => m.system === 'mail' && m.key.startsWith(`${filed.caseId}:false-alarm:`));
     expect(mails.map((m) => m.body.to).sort()).toEqual(['a@corp.example', 'b@corp.example', 'c@corp.example']);
   });
+
+  test('a report missing required fields still opens its case, and the reporter is asked for them', async () => {
+    const filed = await w.file(sampleReport({ reporter: 'lee@corp.example', assets: [], description: '' , title: 'Something odd on my screen' }));
+    const view = await eventually(async () => {
+      const v = (await w.view(filed.caseId)) as CaseView;
+      return v.stage === 'responding' ? v : undefined;
+    }, 'the incomplete case to reach responding');
+    expect(view.missingFields).toEqual(['description', 'assets']);
+    expect(view.timeline.map((t) => t.action)).toContain('report incomplete: asking the reporter for description, assets');
+    const ask = (await w.outbox.read()).find((m) => m.key === `${filed.caseId}:needs-info:lee@corp.example`);
+    expect(String(ask?.body.text)).toContain('we need: description, assets');
+  });
+
+  test('a false-alarm rule never closes a case that involves a critical asset', async () => {
+    const filed = await w.file(
+      sampleReport({ assets: ['okta'], title: 'Suspicious email', indicators: { domains: ['login.phish-training.example'], ips: [], urls: [], hashes: [] } }),
+    );
+    const view = await eventually(async () => {
+      const v = (await w.view(filed.caseId)) as CaseView;
+      return v.stage === 'responding' || v.stage === 'escalated' ? v : undefined;
+    }, 'the case to be worked, not closed');
+    expect(view.closure).toBeUndefined();
+    expect(view.timeline.find((t) => t.action === 'false-alarm rule phishing-simulation matched but not applied')?.reason).toBe(
+      'critical asset involved (okta): a human decides',
+    );
+  });
 });

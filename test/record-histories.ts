@@ -96,6 +96,12 @@ async function main(): Promise<void> {
     await stage(w, f.caseId, 'recovering');
     await hf.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated, bucket closed' }] });
     await save(w, 'paged-escalation', f.caseId);
+
+    // 7. An incomplete report: the case opens and asks its reporter for the missing fields.
+    const g = await w.file(sampleReport({ reporter: 'lee@corp.example', assets: [], description: '', title: 'Something odd on my screen' }));
+    await stage(w, g.caseId, 'responding');
+    await w.handle(g.caseId).executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'screen saver', resolution: 'false-alarm' }] });
+    await save(w, 'incomplete-report', g.caseId);
   } finally {
     await w.stop();
     await server.stop();

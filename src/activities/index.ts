@@ -60,7 +60,7 @@ export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack'
 
 const PAGER_SEVERITY: Record<string, PagerSeverity> = { SEV1: 'critical', SEV2: 'error', SEV3: 'warning', SEV4: 'info' };
 
-export type ReporterNotice = 'false-alarm' | 'received' | 'resolved';
+export type ReporterNotice = 'false-alarm' | 'received' | 'resolved' | 'needs-info';
 
 export function createActivities(deps: ActivityDeps) {
   const checks = deps.checks ?? RECOVERY_CHECKS;
@@ -150,7 +150,12 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Tell every reporter what happened to their report: by mail (threaded) for addresses, by Slack DM otherwise. */
     async notifyReporters(input: { caseId: string; title: string; reporters: ReporterContact[]; notice: ReporterNotice; text: string }): Promise<void> {
-      const subject = { 'false-alarm': 'Your security report: no action needed', received: 'Your security report: we are on it', resolved: 'Your security report: resolved, thank you' }[input.notice];
+      const subject = {
+        'false-alarm': 'Your security report: no action needed',
+        received: 'Your security report: we are on it',
+        resolved: 'Your security report: resolved, thank you',
+        'needs-info': 'Your security report: we need a few details',
+      }[input.notice];
       for (const reporter of input.reporters) {
         const key = `${input.caseId}:${input.notice}:${reporter.id}`;
         if (reporter.id.includes('@'))

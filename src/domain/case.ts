@@ -97,6 +97,8 @@ export interface CaseState {
   /** The Message-ID of each mail reporter's report, for threaded replies. */
   reporterThreads: Record<string, string>;
   reportCount: number;
+  /** Required fields the first report lacked, asked of the reporter. */
+  missingFields?: string[];
   /** Ids of the most recent reports, so a report filed twice is folded in once. */
   recentReportIds: string[];
   /** The most recent evidence entries (older ones are counted, not kept, to bound history). */

@@ -174,6 +174,8 @@ export const PolicySchema = z
       .object({
         /** Report fields that together identify "the same thing" per source; "default" for the rest. */
         fingerprint: z.record(z.array(z.string().min(1)).min(1)).default({ default: ['source', 'title', 'assets'] }),
+        /** Fields a workable case needs, per source ("default" for the rest); a report without them still opens its case, which asks the reporter. */
+        requiredFields: z.record(z.array(z.string().min(1))).default({ default: ['description', 'assets'] }),
         /** Reports per workflow run before the case continues as new, keeping history small. */
         evidencePerRun: z.number().int().positive().default(500),
       })

@@ -2,12 +2,37 @@
  * Validation of a received report before it is assigned: is it an obvious false alarm by the
  * policy's rules? Pure; the case workflow applies it in its "validating" stage.
  */
-import type { Policy } from './policy';
+import { detectDataClasses } from './data-classes';
+import { findAsset, type Policy } from './policy';
 import type { Report } from './report';
 
 export interface FalseAlarmVerdict {
   rule: string;
   explanation: string;
+  /** Set when the rule matched but must not close the case: why a human has to look. */
+  notApplied?: string;
+}
+
+/**
+ * Why a report must never be auto-closed, if it must not: regulated data (declared or named in
+ * its words) or a critical asset is involved.
+ */
+export function autoCloseBlocker(report: Report, policy: Policy): string | undefined {
+  const classes = [...report.dataClasses, ...detectDataClasses(`${report.title}\n${report.description}`).map((d) => d.dataClass)];
+  const regulated = [...new Set(classes.filter((c) => policy.scoring.regulatedDataClasses.includes(c)))];
+  if (regulated.length) return `regulated data involved (${regulated.join(', ')})`;
+  const critical = report.assets.filter((a) => findAsset(policy, a)?.criticality === 'critical');
+  if (critical.length) return `critical asset involved (${critical.join(', ')})`;
+  return undefined;
+}
+
+/** Fields a workable case needs, per the policy for the report's source, that the report lacks. */
+export function missingFields(report: Report, policy: Policy): string[] {
+  const required = policy.intake.requiredFields[report.source] ?? policy.intake.requiredFields.default ?? [];
+  return required.filter((field) => {
+    const value = (report as Record<string, unknown>)[field];
+    return value === undefined || value === null || (typeof value === 'string' && !value.trim()) || (Array.isArray(value) && value.length === 0);
+  });
 }
 
 export function matchFalseAlarm(report: Report, policy: Policy): FalseAlarmVerdict | undefined {
@@ -20,7 +45,8 @@ export function matchFalseAlarm(report: Report, policy: Policy): FalseAlarmVerdi
         continue;
     }
     if (!rule.titleMatches && !rule.indicatorsAllIn && !rule.source) continue;
-    return { rule: rule.id, explanation: rule.explanation };
+    const blocker = autoCloseBlocker(report, policy);
+    return { rule: rule.id, explanation: rule.explanation, ...(blocker ? { notApplied: blocker } : {}) };
   }
   return undefined;
 }

@@ -37,6 +37,7 @@ import {
   humanSeverity,
   isOpen,
   matchFalseAlarm,
+  missingFields,
   newCase,
   type Policy,
   type Report,
@@ -47,7 +48,7 @@ import {
   upgradePolicySnapshot,
   viewOf,
 } from '../domain';
-import type { CaseSummary, WardenActivities } from '../activities';
+import type { CaseSummary, ReporterNotice, WardenActivities } from '../activities';
 import {
   acknowledgeUpdate,
   assignUpdate,
@@ -81,6 +82,8 @@ const WARDEN = 'warden';
 /** Patch: reporter and commander notices became one activity per recipient. */
 const ONE_NOTICE_PER_ACTIVITY = 'one-notice-per-activity';
 const NOTICE_CONCURRENCY = 20;
+/** Patch: a report missing required fields opens its case and the reporter is asked for them. */
+const ASK_FOR_MISSING_FIELDS = 'ask-for-missing-fields';
 /** How many recent report ids a case remembers to ignore a report filed twice. */
 const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
@@ -394,7 +397,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       await Promise.all(recipients.slice(i, i + NOTICE_CONCURRENCY).map((r) => send([r])));
   }
 
-  async function tellReporters(notice: 'false-alarm' | 'received' | 'resolved', text: string): Promise<void> {
+  async function tellReporters(notice: ReporterNotice, text: string): Promise<void> {
     const reporters = state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id] }));
     await eachRecipient(reporters, (batch) =>
       sideEffect(`reporter notice (${notice})`, () => notify.notifyReporters({ caseId: state.caseId, title: state.title, reporters: batch, notice, text })),
@@ -405,11 +408,24 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   async function validate(): Promise<void> {
     moveTo('validating', WARDEN, 'checking the report against the policy');
-    const verdict = matchFalseAlarm(state.firstReport!, policy);
-    if (verdict) {
+    const report = state.firstReport!;
+    const verdict = matchFalseAlarm(report, policy);
+    if (verdict?.notApplied) note(WARDEN, `false-alarm rule ${verdict.rule} matched but not applied`, `${verdict.notApplied}: a human decides`);
+    else if (verdict) {
       closeCase(WARDEN, 'false-alarm', `false-alarm rule ${verdict.rule}`);
       await tellReporters('false-alarm', verdict.explanation);
       return;
+    }
+    if (patched(ASK_FOR_MISSING_FIELDS)) {
+      const missing = missingFields(report, policy);
+      if (missing.length) {
+        state.missingFields = missing;
+        note(WARDEN, `report incomplete: asking the reporter for ${missing.join(', ')}`, 'the case goes on to triage meanwhile');
+        await tellReporters(
+          'needs-info',
+          `Thank you for your report. To work case ${state.caseId} we need: ${missing.join(', ')}. Please reply with them, or file them again with the same report.`,
+        );
+      }
     }
     moveTo('triage', WARDEN, 'report is valid and not a known false alarm');
   }
