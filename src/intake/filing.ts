@@ -48,6 +48,8 @@ const MAX_BATCH_BYTES = 256 * 1024;
 export class ReportFiler {
   private readonly queues = new Map<string, Waiting[]>();
   private readonly inFlight = new Set<string>();
+  /** The run of each case last signalled, and the report that opened it: one describe per run, not per batch. */
+  private readonly runs = new Map<string, { runId: string; openedBy?: string }>();
   /** Signals sent and reports carried, for the intake's own figures. */
   readonly stats = { signals: 0, reports: 0 };
 
@@ -111,8 +113,14 @@ export class ReportFiler {
     this.stats.signals += 1;
     this.stats.reports += reports.length;
     // Only the run this batch started carries its first report's id in the memo: that is how we
-    // know which report opened the case.
-    const openedBy = (await handle.describe()).memo?.openedBy;
+    // know which report opened the case. A run already known was opened by an earlier report.
+    let run = this.runs.get(fingerprint);
+    if (run?.runId !== handle.signaledRunId) {
+      run = { runId: handle.signaledRunId, openedBy: (await handle.describe()).memo?.openedBy as string | undefined };
+      this.runs.set(fingerprint, run);
+      if (this.runs.size > 100_000) this.runs.delete(this.runs.keys().next().value!);
+    }
+    const openedBy = run.openedBy;
     return reports.map((r) => ({ caseId, workflowId, reportId: r.reportId, deduplicated: openedBy !== r.reportId }));
   }
 }
