@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
 import { createIntakeServer } from './intake/server';
+import { webhookSources } from './intake/webhooks';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -12,7 +13,14 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.namespace });
   // With the Slack app's signing secret, card buttons reach Warden at POST /slack/interactivity.
-  const server = createIntakeServer({ client, policy, slackSigningSecret: process.env.SLACK_SIGNING_SECRET });
+  const list = (value?: string) => value?.split(',').map((v) => v.trim()).filter(Boolean);
+  const sources = webhookSources({
+    signedSecrets: list(process.env.WARDEN_WEBHOOK_SECRETS),
+    alertmanagerToken: list(process.env.WARDEN_ALERTMANAGER_TOKEN),
+    toolToken: list(process.env.WARDEN_TOOL_TOKEN),
+    splunkToken: list(process.env.WARDEN_SPLUNK_TOKEN),
+  });
+  const server = createIntakeServer({ client, policy, slackSigningSecret: process.env.SLACK_SIGNING_SECRET, sources });
   server.listen(config.httpPort, config.httpHost, () =>
     console.log(`warden intake: http://${config.httpHost}:${config.httpPort} (POST /webhooks/generic), policy ${policy.version}`),
   );

@@ -15,16 +15,25 @@ export interface IntakeOptions {
   client: Client;
   policy: Policy;
   taskQueue?: string;
-  /** The Slack app's signing secret; with it, the server takes button clicks at POST /slack/interactivity. */
+  /**
+   * The Slack app's signing secret; with it, the server takes button clicks and the "Report a
+   * security concern" shortcuts and form at POST /slack/interactivity.
+   */
   slackSigningSecret?: string;
+  /** The bot token the report shortcuts open their form with (views.open); without it they cannot. */
+  slackBotToken?: string;
+  /** The Slack Web API base URL (default Slack's). */
+  slackApiUrl?: string;
   /** Further report sources (tool webhooks), each on its own path. */
   sources?: WebhookSource[];
 }
 
-export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret, sources = [] }: IntakeOptions): Server {
+export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret, slackBotToken, slackApiUrl, sources = [] }: IntakeOptions): Server {
   const byPath = new Map(sources.map((source) => [source.path, source]));
   const filer = new ReportFiler(client, policy, taskQueue); // one for the server: group commit across requests
-  const slack = slackSigningSecret ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue }) : undefined;
+  const slack = slackSigningSecret
+    ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue, botToken: slackBotToken, apiUrl: slackApiUrl, file: filer.file })
+    : undefined;
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
     try {
@@ -38,7 +47,7 @@ export function createIntakeServer({ client, policy, taskQueue, slackSigningSecr
       const source = byPath.get(url.pathname);
       if (source) {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-        const reports = await source.parse(await readBody(req), req.headers);
+        const reports = await source.parse(await readBody(req), req.headers, url);
         const filed = await Promise.all(reports.map((report) => filer.file(report)));
         return send(res, 202, { reports: filed });
       }

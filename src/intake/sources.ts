@@ -12,7 +12,7 @@ export interface WebhookSource {
   /** e.g. "/webhooks/alertmanager" */
   path: string;
   /** Verify and parse the raw body; the reports to file (an Alertmanager group can carry many). */
-  parse(raw: Buffer, headers: IncomingHttpHeaders): Report[] | Promise<Report[]>;
+  parse(raw: Buffer, headers: IncomingHttpHeaders, url: URL): Report[] | Promise<Report[]>;
 }
 
 /** Validate a normalized report and stamp it with its id, time and the raw payload's hash. */
