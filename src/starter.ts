@@ -20,7 +20,15 @@ async function main(): Promise<void> {
     toolToken: list(process.env.WARDEN_TOOL_TOKEN),
     splunkToken: list(process.env.WARDEN_SPLUNK_TOKEN),
   });
-  const server = createIntakeServer({ client, policy, slackSigningSecret: process.env.SLACK_SIGNING_SECRET, sources });
+  const server = createIntakeServer({
+    client,
+    policy,
+    sources,
+    // Slack: card buttons and the "report a security concern" shortcut (needs the signing secret; the shortcut also the bot token).
+    slackSigningSecret: process.env.SLACK_SIGNING_SECRET,
+    slackBotToken: process.env.SLACK_BOT_TOKEN,
+    slackApiUrl: process.env.SLACK_API_URL,
+  });
   server.listen(config.httpPort, config.httpHost, () =>
     console.log(`warden intake: http://${config.httpHost}:${config.httpPort} (POST /webhooks/generic), policy ${policy.version}`),
   );

@@ -1,29 +1,64 @@
 /**
  * Slack interactivity: `POST /slack/interactivity`, where Slack sends the clicks on a case card's
- * buttons (block_actions). The request is verified first (v0 signature over the raw body, and a
- * timestamp within five minutes of now); a forged or stale request gets 401 and nothing happens.
+ * buttons (block_actions), the "Report a security concern" shortcuts and the submitted report
+ * form. Every request is verified first (v0 signature over the raw body, and a timestamp within
+ * five minutes of now); a forged or stale request gets 401 and nothing happens.
  *
  * A verified click is answered 200 at once (Slack wants an answer within 3 seconds), then run as
  * the matching workflow Update on the case, as the clicking user: the Slack user id is mapped to
  * a Warden person through `policy.people`, so the policy's roles decide, exactly as for the CLI.
  * When the case refuses (the Update's validator says why) or the Update cannot be run, the user
  * is told in an ephemeral message through the payload's response_url.
+ *
+ * Reporting (slack-report.ts has the form and the mapping):
+ *   - the global shortcut `warden_report` and the message shortcut `warden_report_message` are
+ *     answered 200 first, then the form is opened with views.open. A trigger_id expires 3 seconds
+ *     after Slack issued it and Slack also wants the HTTP answer within those 3 seconds; answering
+ *     first keeps the answer independent of the Web API's latency, and views.open then uses what
+ *     is left of the trigger's life (the call's timeout is the trigger's lifetime; it is not
+ *     retried, an expired trigger cannot succeed). From a message shortcut, the message's permalink
+ *     is fetched afterwards (chat.getPermalink) and put into the open form with views.update
+ *     (guarded by the view's hash), so it never delays the form. When the form cannot be opened,
+ *     a message shortcut's user is told through response_url; a global shortcut has none, so it
+ *     is logged.
+ *   - the form's view_submission is answered after filing, because the answer carries the
+ *     outcome: `errors` (keyed by input block id) for a form that does not validate, `update`
+ *     with a short "Reported as case WRD-…" view once filed, and `errors` asking to submit again
+ *     when filing fails or is not confirmed in time (Slack waits 3 seconds for the answer, so the
+ *     filing is given `submitTimeoutMs`, 2.5 s by default). The form stays open with the user's
+ *     text; the report id is derived from the view id and the answers, so submitting the same form
+ *     again after a late success is folded into the case as the same report, not a second one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifySlackRequest } from '@slack/bolt';
+import { LogLevel, WebClient } from '@slack/web-api';
 import { type Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { type Policy, personForSlackUser } from '../domain';
-import { ACTION_ACKNOWLEDGE, ACTION_ESCALATE, ACTION_SIGNOFF, type ButtonValue, escapeSlack } from '../activities/slack';
+import { type Policy, personForSlackUser, type Report } from '../domain';
+import { ACTION_ACKNOWLEDGE, ACTION_ESCALATE, ACTION_SIGNOFF, type ButtonValue, classifySlackError, escapeSlack } from '../activities/slack';
 import { acknowledgeUpdate, escalateUpdate, signOffUpdate, workflowIdFor } from '../workflows/definitions';
+import { type FileReport, type FilingResult, fileReport } from './filing';
 import { HttpError, readBody, send } from './http';
+import {
+  confirmationView,
+  FIELD,
+  parseReportSubmission,
+  REPORT_VIEW,
+  type ReportedMessage,
+  reportedMessageOf,
+  reportModal,
+  SHORTCUT_REPORT,
+  SHORTCUT_REPORT_MESSAGE,
+  usablePermalink,
+} from './slack-report';
+import { normalizedReport } from './sources';
 
 export interface SlackInteractivityOptions {
   client: Client;
   policy: Policy;
   /** The Slack app's signing secret. Never logged, never in an answer. */
   signingSecret: string;
-  /** Accepted for symmetry with the intake; Updates go to the case's workflow wherever it runs. */
+  /** Where reported cases run when no `file` is given; clicks' Updates go to the case's workflow wherever it runs. */
   taskQueue?: string;
   /** How long to wait for the case to accept or refuse a click (default 30s). */
   updateTimeoutMs?: number;
@@ -33,6 +68,20 @@ export interface SlackInteractivityOptions {
   responseUrlAllowed?: (url: URL) => boolean;
   /** The clock the request timestamp is judged by, in milliseconds (tests). */
   now?: () => number;
+  /**
+   * The bot token (xoxb-…) for views.open, views.update and chat.getPermalink: without it the
+   * report shortcuts cannot open the form (they are logged and, from a message, the user is told).
+   * Never logged, never in an answer.
+   */
+  botToken?: string;
+  /** Web API base URL, e.g. a proxy or http://127.0.0.1:PORT/api/ for a simulator. Default Slack's. */
+  apiUrl?: string;
+  /** Timeout of each of those Web API calls (default 3s: a trigger_id lives 3 seconds). */
+  apiTimeoutMs?: number;
+  /** Files a submitted report (the intake passes its group-committing filer); default fileReport on `client`. */
+  file?: FileReport;
+  /** How long a submitted form waits for its filing before the user is asked to submit again (default 2.5s). */
+  submitTimeoutMs?: number;
 }
 
 /** Slack's replay window: a request more than five minutes from now, either way, is refused. */
@@ -49,10 +98,22 @@ interface BlockAction {
 
 interface InteractionPayload {
   type?: string;
-  user?: { id?: string; username?: string };
+  user?: { id?: string; username?: string; team_id?: string };
+  team?: { id?: string } | null;
   response_url?: string;
   actions?: BlockAction[];
+  /** Shortcuts. */
+  callback_id?: string;
+  trigger_id?: string;
+  /** Message shortcuts. */
+  channel?: { id?: string };
+  message_ts?: string;
+  message?: { ts?: string; text?: string; user?: string };
+  /** view_submission. */
+  view?: { id?: string; callback_id?: string; private_metadata?: string; state?: { values?: unknown } };
 }
+
+class FilingTimeout extends Error {}
 
 type Verb = 'acknowledge' | 'escalate' | 'sign off';
 const VERBS: Record<string, Verb> = { [ACTION_ACKNOWLEDGE]: 'acknowledge', [ACTION_ESCALATE]: 'escalate', [ACTION_SIGNOFF]: 'sign off' };
@@ -64,9 +125,22 @@ export function createSlackInteractivityHandler(options: SlackInteractivityOptio
   const updateTimeoutMs = options.updateTimeoutMs ?? 30_000;
   const responseTimeoutMs = options.responseTimeoutMs ?? 5_000;
   const responseUrlAllowed = options.responseUrlAllowed ?? slackResponseUrl;
+  const apiTimeoutMs = options.apiTimeoutMs ?? 3_000;
+  const submitTimeoutMs = options.submitTimeoutMs ?? 2_500;
+  const file: FileReport = options.file ?? ((report) => fileReport(client, policy, report, options.taskQueue));
+  const web = options.botToken
+    ? new WebClient(options.botToken, {
+        slackApiUrl: options.apiUrl ?? 'https://slack.com/api/',
+        timeout: apiTimeoutMs,
+        // A trigger_id cannot be retried past its 3 seconds; the other calls are best effort.
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        logLevel: LogLevel.ERROR,
+      })
+    : undefined;
 
-  /** Verify, parse and acknowledge; the payload of a request that was answered 200, or undefined. */
-  async function accept(req: IncomingMessage, res: ServerResponse): Promise<InteractionPayload | undefined> {
+  /** Verify and parse; the payload and raw body of a verified request, or undefined once an error was answered. */
+  async function receive(req: IncomingMessage, res: ServerResponse): Promise<{ payload: InteractionPayload; raw: Buffer } | undefined> {
     try {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
       const raw = await readBody(req);
@@ -82,9 +156,7 @@ export function createSlackInteractivityHandler(options: SlackInteractivityOptio
         throw new HttpError(400, 'payload is not valid JSON');
       }
       if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new HttpError(400, 'payload is not an object');
-      res.writeHead(200, { 'content-length': 0 });
-      res.end();
-      return payload as InteractionPayload;
+      return { payload: payload as InteractionPayload, raw };
     } catch (err) {
       if (err instanceof HttpError) send(res, err.status, { error: err.message, reasons: err.reasons });
       else {
@@ -197,9 +269,129 @@ export function createSlackInteractivityHandler(options: SlackInteractivityOptio
     }
   }
 
+  /** The empty 200 Slack expects for everything but a view_submission it should act on. */
+  function acknowledge(res: ServerResponse): void {
+    res.writeHead(200, { 'content-length': 0 });
+    res.end();
+  }
+
+  // ── Reporting ─────────────────────────────────────────────────────────────────────────────
+
+  /** Open the report form on the shortcut's trigger; for a message, then add its permalink. */
+  async function openReportForm(payload: InteractionPayload): Promise<void> {
+    const fromMessage = payload.type === 'message_action';
+    const message = fromMessage ? reportedMessageOf(payload) : undefined;
+    if (fromMessage && !message) console.error('slack interactivity: a message shortcut without a usable channel id and ts; opening the form without the message');
+    if (!web) {
+      console.error('slack interactivity: a report shortcut arrived, but no bot token is configured (SLACK_BOT_TOKEN): the form cannot be opened');
+      if (fromMessage) await tell(payload, 'Reporting from Slack is not set up yet (Warden has no bot token). Please report to the security team another way.');
+      return;
+    }
+    const trigger = payload.trigger_id;
+    if (typeof trigger !== 'string' || !trigger || trigger.length > 255) {
+      console.error('slack interactivity: a report shortcut without a trigger_id');
+      return;
+    }
+    let opened: { id?: string; hash?: string } | undefined;
+    try {
+      opened = (await web.views.open({ trigger_id: trigger, view: reportModal(message) })).view;
+    } catch (err) {
+      console.error(`slack interactivity: the report form did not open: ${classifySlackError('views.open', err, apiTimeoutMs).message}`);
+      if (fromMessage) await tell(payload, 'Warden could not open the report form just now. Please try the shortcut again.');
+      return;
+    }
+    if (message && opened?.id) await addPermalink(message, opened.id, opened.hash);
+  }
+
+  /** Best effort: the form works without the link (the description keeps channel id and ts). */
+  async function addPermalink(message: ReportedMessage, viewId: string, hash: string | undefined): Promise<void> {
+    let call = 'chat.getPermalink';
+    try {
+      const found = await web!.chat.getPermalink({ channel: message.channel, message_ts: message.ts });
+      const permalink = usablePermalink(found.permalink);
+      if (!permalink) return;
+      call = 'views.update';
+      // The hash makes Slack refuse the update if the view changed meanwhile (e.g. already submitted).
+      await web!.views.update({ view_id: viewId, ...(hash ? { hash } : {}), view: reportModal({ ...message, permalink }) });
+    } catch (err) {
+      console.error(`slack interactivity: the report form keeps no permalink: ${classifySlackError(call, err, apiTimeoutMs).message}`);
+    }
+  }
+
+  /** Answer a view_submission with a response_action (Slack shows it in the open modal). */
+  function respond(res: ServerResponse, body: Record<string, unknown>): void {
+    if (res.headersSent) return;
+    send(res, 200, body);
+  }
+
+  const tryAgain = (text: string) => ({ response_action: 'errors', errors: { [FIELD.whatHappened]: text } });
+
+  /** File the submitted form and answer with the outcome; nothing fails silently. */
+  async function submitReport(payload: InteractionPayload, raw: Buffer, res: ServerResponse): Promise<void> {
+    const parsed = parseReportSubmission({
+      user: payload.user?.id,
+      team: payload.team?.id ?? payload.user?.team_id,
+      viewId: payload.view?.id,
+      values: payload.view?.state?.values,
+      privateMetadata: payload.view?.private_metadata,
+      now: new Date(),
+    });
+    if (!parsed.ok) return respond(res, { response_action: 'errors', errors: parsed.errors });
+    if (parsed.metadataUnreadable) console.error('slack interactivity: a report form came back with unreadable private_metadata; filing it without the message reference');
+
+    let report: Report;
+    try {
+      report = normalizedReport(parsed.input, raw);
+    } catch (err) {
+      const reasons = err instanceof HttpError ? err.reasons.join('; ') : '';
+      console.error(`slack interactivity: a report form did not make a valid report: ${reasons || (err as Error).message}`);
+      return respond(res, tryAgain(`Warden could not accept this report${reasons ? `: ${reasons.slice(0, 200)}` : ''}.`));
+    }
+    if (parsed.reportId) report = { ...report, reportId: parsed.reportId };
+
+    const filing = file(report);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const filed = await Promise.race<FilingResult>([
+        filing,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new FilingTimeout()), submitTimeoutMs);
+        }),
+      ]);
+      return respond(res, { response_action: 'update', view: confirmationView(filed) });
+    } catch (err) {
+      if (err instanceof FilingTimeout) {
+        console.error(`slack interactivity: the report from ${report.reporter} was not confirmed within ${submitTimeoutMs}ms; the user was asked to submit again`);
+        // It may still land: say so in the log, so the operators can match it.
+        filing.then(
+          (late) => console.error(`slack interactivity: the report from ${report.reporter} was filed late, on ${late.caseId}`),
+          (lateErr) => console.error(`slack interactivity: the report from ${report.reporter} was not filed: ${(lateErr as Error)?.message ?? lateErr}`),
+        );
+        return respond(res, tryAgain('Warden did not get a confirmation in time. Please press Report again: if the first try went through, it will not be filed twice.'));
+      }
+      console.error(`slack interactivity: the report from ${report.reporter} was not filed`, err instanceof Error ? err.message : err);
+      return respond(res, tryAgain('Warden could not file this report just now. Your text is still here: please press Report again in a minute.'));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return async (req, res) => {
-    const payload = await accept(req, res);
-    if (!payload || payload.type !== 'block_actions' || !Array.isArray(payload.actions)) return; // other interactions: acknowledged, ignored
+    const received = await receive(req, res);
+    if (!received) return;
+    const { payload, raw } = received;
+    if (payload.type === 'view_submission' && payload.view?.callback_id === REPORT_VIEW) {
+      try {
+        return await submitReport(payload, raw, res);
+      } catch (err) {
+        console.error('slack interactivity: report submission error', err instanceof Error ? err.message : err);
+        return respond(res, tryAgain('Warden could not file this report just now. Please press Report again in a minute.'));
+      }
+    }
+    acknowledge(res); // other interactions: acknowledged first; unknown ones are ignored
+    if (payload.type === 'shortcut' && payload.callback_id === SHORTCUT_REPORT) return openReportForm(payload);
+    if (payload.type === 'message_action' && payload.callback_id === SHORTCUT_REPORT_MESSAGE) return openReportForm(payload);
+    if (payload.type !== 'block_actions' || !Array.isArray(payload.actions)) return;
     for (const action of payload.actions) {
       const verb = VERBS[String(action?.action_id)];
       if (verb) await act(payload, action, verb);

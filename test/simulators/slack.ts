@@ -1,12 +1,19 @@
 /**
  * A loopback Slack for tests: the Web API subset Warden uses (chat.postMessage, chat.update,
- * chat.postEphemeral, conversations.open, conversations.history, auth.test) on 127.0.0.1 and a
+ * chat.postEphemeral, conversations.open, conversations.history, auth.test for the connector;
+ * views.open, views.update, chat.getPermalink for the intake's report form) on 127.0.0.1 and a
  * free port, and a receiver for interactivity response_url posts.
  *
  * Like the real API it takes form-encoded and JSON bodies, wants a bearer token (a wrong one gets
  * HTTP 200 `{ok:false, error:"invalid_auth"}`), answers errors as HTTP 200 `ok:false`, and keeps
  * messages per channel with their ts and metadata (conversations.history returns the metadata
- * with include_all_metadata).
+ * with include_all_metadata). People's messages can be added (`postAsUser`), for message
+ * shortcuts and permalinks. Views are kept by id with a hash that changes on every update.
+ *
+ * Trigger ids work as in Slack: `trigger()` issues one (what Slack puts in a shortcut payload);
+ * views.open exchanges it once, within 3 seconds of issue (`expired_trigger_id` after,
+ * `exchanged_trigger_id` the second time, `invalid_arguments` "invalid `trigger_id`" for one never
+ * issued).
  *
  * Contract checks, recorded in `violations` (tests assert there are none):
  *   - request parameters against the method's parameters in the Web API spec
@@ -20,6 +27,14 @@
  *     blocks per message, header/section/field/button text lengths, elements per block, unique
  *     block ids, unique action ids within a block, button values and urls, confirm dialogs.
  *     Answered `{ok:false, error:"invalid_blocks"}` like Slack.
+ *   - views (the spec's `view` is "a JSON-encoded string"), from Slack's view and Block Kit
+ *     references: a modal's fields (no unknown ones), title/submit/close plain_text of at most 24,
+ *     submit required with input blocks, private_metadata at most 3000, callback_id and
+ *     external_id at most 255, at most 100 blocks; input blocks (modals only: label and hint
+ *     plain_text of at most 2000) and their elements (plain_text_input, static and multi static
+ *     selects with their options, date, time and datetime pickers: known fields only, lengths
+ *     and formats), one focus_on_load per view. Answered `{ok:false, error:"invalid_arguments"}`.
+ *     views.update also needs `view` and one of view_id / external_id, as the docs say.
  *   - the simulator's own successful answers against the spec's success schemas, so it cannot
  *     drift from what Slack returns (message metadata, absent from the spec, is left out there).
  *
@@ -56,7 +71,7 @@ export interface RecordedCall {
 
 export interface Violation {
   method: string;
-  kind: 'parameters' | 'blocks' | 'metadata' | 'response' | 'protocol';
+  kind: 'parameters' | 'blocks' | 'metadata' | 'view' | 'response' | 'protocol';
   detail: string;
 }
 
@@ -67,10 +82,22 @@ export interface StoredMessage {
   blocks?: JsonObject[];
   metadata?: { event_type: string; event_payload: JsonObject };
   user: string;
-  bot_id: string;
+  /** Absent on a person's message (postAsUser). */
+  bot_id?: string;
   edited?: { user: string; ts: string };
   /** Every version, oldest first (updates included). */
   versions: { text?: string; blocks?: JsonObject[] }[];
+}
+
+/** A view opened with views.open, as Slack keeps it. */
+export interface StoredView {
+  id: string;
+  /** The view as last sent (views.open, then each views.update). */
+  view: Record<string, unknown>;
+  hash: string;
+  /** Every version sent, oldest first. */
+  versions: Record<string, unknown>[];
+  trigger_id: string;
 }
 
 export type Fault =
@@ -93,6 +120,12 @@ export interface SlackSimulator {
   /** Messages of a channel (id or name), oldest first. */
   messages(channel: string): StoredMessage[];
   ephemerals: { channel: string; user: string; text?: string }[];
+  /** A person's message in a channel (id or name), as a message shortcut would point at. */
+  postAsUser(channel: string, user: string, text: string): StoredMessage;
+  /** A trigger_id as Slack issues it with a shortcut; views.open takes it within 3 seconds. `ageMs` backdates it. */
+  trigger(opts?: { ageMs?: number }): string;
+  /** Views opened, by view id. */
+  views: Map<string, StoredView>;
   /** The next `times` calls (of `method`, when given) meet this fault. */
   inject(fault: Fault, opts?: { times?: number; method?: string }): void;
   callsTo(method: string): RecordedCall[];
@@ -123,6 +156,9 @@ const FORMATS: Record<string, Record<string, string>> = {
   'chat.update': { channel: ID.channel, ts: ID.ts },
   'conversations.open': { channel: ID.channel, users: `^(${ID.user.slice(1, -1)})(,(${ID.user.slice(1, -1)}))*$` },
   'conversations.history': { channel: ID.channel, latest: ID.ts, oldest: ID.ts },
+  'views.open': { trigger_id: '^\\d+\\.\\d+\\.[0-9A-Za-z]+$' },
+  'views.update': { view_id: '^V[A-Z0-9]{2,}$' },
+  'chat.getPermalink': { channel: ID.channel, message_ts: ID.ts },
 };
 
 /** Parameters Slack documents today that the 2021 spec does not have. */
@@ -142,11 +178,18 @@ const NEWER_PARAMETERS: Record<string, SwaggerParameter[]> = {
   ],
 };
 
-const SUPPORTED = ['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'conversations.open', 'conversations.history', 'auth.test'] as const;
+/** What the worker's connector calls. */
+const CONNECTOR_METHODS = ['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'conversations.open', 'conversations.history', 'auth.test'] as const;
+/** What the intake calls for the report form (shortcuts). */
+const REPORT_FORM_METHODS = ['views.open', 'views.update', 'chat.getPermalink'] as const;
+const SUPPORTED = [...CONNECTOR_METHODS, ...REPORT_FORM_METHODS] as const;
 type Method = (typeof SUPPORTED)[number];
 
 /** Which parameters hold JSON in a string (form) or a value (JSON body). */
-const JSON_PARAMETERS = new Set(['blocks', 'attachments', 'metadata']);
+const JSON_PARAMETERS = new Set(['blocks', 'attachments', 'metadata', 'view']);
+
+/** How long a trigger_id can be exchanged (Slack: 3 seconds). */
+export const TRIGGER_LIFETIME_MS = 3_000;
 
 const METADATA_SCHEMA = {
   type: 'object',
@@ -160,7 +203,10 @@ export interface SlackContract {
   checkParameters(method: string, params: Record<string, string>): string[];
   /** Problems with a successful answer, against the spec's success schema (methods in the spec). */
   checkResponse(method: string, body: unknown): string[];
+  /** The connector's methods that the spec has. */
   specMethods: string[];
+  /** The report form's methods that the spec has. */
+  reportFormSpecMethods: string[];
 }
 
 let contract: SlackContract | undefined;
@@ -201,7 +247,8 @@ export function slackContract(): SlackContract {
   const explain = (errors: ErrorObject[] | null | undefined) =>
     (errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.keyword === 'additionalProperties' ? `: ${(e.params as { additionalProperty: string }).additionalProperty}` : ''}`);
   contract = {
-    specMethods: SUPPORTED.filter((m) => spec.paths[`/${m}`]),
+    specMethods: CONNECTOR_METHODS.filter((m) => spec.paths[`/${m}`]),
+    reportFormSpecMethods: REPORT_FORM_METHODS.filter((m) => spec.paths[`/${m}`]),
     checkParameters(method, params) {
       const validate = paramValidators.get(method);
       if (!validate) return [`${method} is not a method the simulator knows`];
@@ -214,6 +261,11 @@ export function slackContract(): SlackContract {
           } catch {
             problems.push(`${name} is not JSON`);
           }
+      // What the docs require and the spec leaves optional.
+      if (method === 'views.update') {
+        if (params.view === undefined) problems.push("(body) must have required property 'view'");
+        if (params.view_id === undefined && params.external_id === undefined) problems.push('(body) must have view_id or external_id');
+      }
       if (params.metadata !== undefined) {
         try {
           if (!validateMetadata(JSON.parse(params.metadata))) problems.push(...explain(validateMetadata.errors).map((p) => `metadata ${p.replace(/^\(body\) /, '')}`));
@@ -234,11 +286,14 @@ export function slackContract(): SlackContract {
 
 // ── Block Kit limits (Slack's Block Kit reference; the 2021 spec says nothing about them) ─────
 
-function checkBlocks(blocks: unknown): string[] {
+/** Blocks of a message (at most 50) or of a modal (at most 100, input blocks allowed); `at` prefixes each problem. */
+function checkBlocks(blocks: unknown, surface: 'message' | 'modal' = 'message', at = 'blocks'): string[] {
   const problems: string[] = [];
-  if (!Array.isArray(blocks)) return ['blocks is not an array'];
-  if (blocks.length > 50) problems.push(`${blocks.length} blocks (at most 50)`);
+  if (!Array.isArray(blocks)) return [`${at} is not an array`];
+  const maxBlocks = surface === 'modal' ? 100 : 50;
+  if (blocks.length > maxBlocks) problems.push(`${blocks.length} blocks (at most ${maxBlocks})`);
   const blockIds = new Set<string>();
+  let focused = 0;
   const text = (t: unknown, where: string, max: number, plainOnly = false) => {
     const o = t as { type?: string; text?: unknown; emoji?: unknown; verbatim?: unknown };
     if (!o || typeof o !== 'object') return problems.push(`${where}: a text object is required`);
@@ -273,8 +328,92 @@ function checkBlocks(blocks: unknown): string[] {
     confirm(o.confirm, `${where}.confirm`);
     return undefined;
   };
+  /** Fields a thing may have: a misspelled optional field is a problem, not silently ignored. */
+  const only = (o: Record<string, unknown>, where: string, allowed: string[]) => {
+    for (const key of Object.keys(o)) if (!allowed.includes(key)) problems.push(`${where}: ${key} is not a field of ${String(o.type)}`);
+  };
+  const actionId = (o: Record<string, unknown>, where: string, actionIds: Set<string>) => {
+    if (o.action_id === undefined) return;
+    if (typeof o.action_id !== 'string' || o.action_id.length < 1 || o.action_id.length > 255) problems.push(`${where}: action_id must be a string of 1 to 255`);
+    else if (actionIds.has(o.action_id)) problems.push(`${where}: action_id ${o.action_id} repeats within the block`);
+    else actionIds.add(o.action_id);
+  };
+  const bool = (o: Record<string, unknown>, key: string, where: string) => {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') problems.push(`${where}: ${key} must be a boolean`);
+  };
+  const option = (opt: unknown, where: string) => {
+    const o = (opt ?? {}) as Record<string, unknown>;
+    only(o, where, ['text', 'value', 'description']);
+    text(o.text, `${where}.text`, 75, true);
+    if (typeof o.value !== 'string' || o.value.length < 1 || o.value.length > 150) problems.push(`${where}: value must be a string of 1 to 150`);
+    if (o.description !== undefined) text(o.description, `${where}.description`, 75, true);
+  };
+  /** The element of an input block (Block Kit's block elements reference). */
+  const inputElement = (e: unknown, where: string, actionIds: Set<string>) => {
+    const o = (e ?? {}) as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null) return problems.push(`${where}: an element is required`);
+    actionId(o, where, actionIds);
+    bool(o, 'focus_on_load', where);
+    if (o.focus_on_load === true) focused += 1;
+    if (o.placeholder !== undefined) text(o.placeholder, `${where}.placeholder`, 150, true);
+    const length = (key: string, min: number) => {
+      const v = o[key];
+      if (v !== undefined && (!Number.isInteger(v) || (v as number) < min || (v as number) > 3000)) problems.push(`${where}: ${key} must be an integer from ${min} to 3000`);
+    };
+    switch (o.type) {
+      case 'plain_text_input':
+        only(o, where, ['type', 'action_id', 'initial_value', 'multiline', 'min_length', 'max_length', 'placeholder', 'dispatch_action_config', 'focus_on_load']);
+        bool(o, 'multiline', where);
+        length('min_length', 0);
+        length('max_length', 1);
+        if (typeof o.min_length === 'number' && typeof o.max_length === 'number' && o.min_length > o.max_length) problems.push(`${where}: min_length is over max_length`);
+        if (o.initial_value !== undefined && typeof o.initial_value !== 'string') problems.push(`${where}: initial_value must be a string`);
+        break;
+      case 'static_select':
+      case 'multi_static_select': {
+        const multi = o.type === 'multi_static_select';
+        only(o, where, ['type', 'action_id', 'options', 'option_groups', multi ? 'initial_options' : 'initial_option', 'placeholder', 'confirm', 'focus_on_load', ...(multi ? ['max_selected_items'] : [])]);
+        if ((o.options === undefined) === (o.option_groups === undefined)) problems.push(`${where}: exactly one of options and option_groups`);
+        const options = Array.isArray(o.options) ? o.options : [];
+        if (o.options !== undefined && (!Array.isArray(o.options) || o.options.length < 1 || o.options.length > 100)) problems.push(`${where}: 1 to 100 options`);
+        options.forEach((opt, j) => option(opt, `${where}.options[${j}]`));
+        if (o.option_groups !== undefined) {
+          if (!Array.isArray(o.option_groups) || o.option_groups.length < 1 || o.option_groups.length > 100) problems.push(`${where}: 1 to 100 option groups`);
+          else
+            o.option_groups.forEach((g: Record<string, unknown>, j) => {
+              text(g?.label, `${where}.option_groups[${j}].label`, 75, true);
+              if (!Array.isArray(g?.options) || g.options.length < 1 || g.options.length > 100) problems.push(`${where}.option_groups[${j}]: 1 to 100 options`);
+              else g.options.forEach((opt, k) => option(opt, `${where}.option_groups[${j}].options[${k}]`));
+            });
+        }
+        if (multi && o.max_selected_items !== undefined && (!Number.isInteger(o.max_selected_items) || (o.max_selected_items as number) < 1))
+          problems.push(`${where}: max_selected_items must be a positive integer`);
+        confirm(o.confirm, `${where}.confirm`);
+        break;
+      }
+      case 'datepicker':
+        only(o, where, ['type', 'action_id', 'initial_date', 'confirm', 'focus_on_load', 'placeholder']);
+        if (o.initial_date !== undefined && (typeof o.initial_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.initial_date))) problems.push(`${where}: initial_date must be YYYY-MM-DD`);
+        confirm(o.confirm, `${where}.confirm`);
+        break;
+      case 'timepicker':
+        only(o, where, ['type', 'action_id', 'initial_time', 'confirm', 'focus_on_load', 'placeholder', 'timezone']);
+        if (o.initial_time !== undefined && (typeof o.initial_time !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(o.initial_time))) problems.push(`${where}: initial_time must be HH:mm`);
+        confirm(o.confirm, `${where}.confirm`);
+        break;
+      case 'datetimepicker':
+        only(o, where, ['type', 'action_id', 'initial_date_time', 'confirm', 'focus_on_load']);
+        if (o.initial_date_time !== undefined && (!Number.isInteger(o.initial_date_time) || !/^\d{10}$/.test(String(o.initial_date_time))))
+          problems.push(`${where}: initial_date_time must be a Unix time in seconds (10 digits)`);
+        confirm(o.confirm, `${where}.confirm`);
+        break;
+      default:
+        problems.push(`${where}: element type ${String(o.type)} is not checked by the simulator`);
+    }
+    return undefined;
+  };
   blocks.forEach((b: Record<string, unknown>, i) => {
-    const where = `blocks[${i}]`;
+    const where = `${at}[${i}]`;
     if (!b || typeof b.type !== 'string') return problems.push(`${where}: type is required`);
     if (b.block_id !== undefined) {
       if (typeof b.block_id !== 'string' || b.block_id.length > 255) problems.push(`${where}: block_id must be a string of at most 255`);
@@ -305,11 +444,55 @@ function checkBlocks(blocks: unknown): string[] {
         break;
       case 'divider':
         break;
+      case 'input':
+        if (surface !== 'modal') problems.push(`${where}: input blocks are for modals, not messages`);
+        only(b, where, ['type', 'block_id', 'label', 'element', 'hint', 'optional', 'dispatch_action']);
+        text(b.label, `${where}.label`, 2000, true);
+        if (b.hint !== undefined) text(b.hint, `${where}.hint`, 2000, true);
+        bool(b, 'optional', where);
+        bool(b, 'dispatch_action', where);
+        inputElement(b.element, `${where}.element`, actionIds);
+        break;
       default:
         problems.push(`${where}: block type ${b.type} is not checked by the simulator`);
     }
     return undefined;
   });
+  if (focused > 1) problems.push(`${at}: ${focused} elements have focus_on_load (at most one)`);
+  return problems;
+}
+
+/** A modal view as views.open and views.update take it (Slack's view reference). */
+export function checkView(view: unknown): string[] {
+  if (!view || typeof view !== 'object' || Array.isArray(view)) return ['view is not an object'];
+  const v = view as Record<string, unknown>;
+  const problems: string[] = [];
+  const allowed = ['type', 'title', 'blocks', 'close', 'submit', 'private_metadata', 'callback_id', 'clear_on_close', 'notify_on_close', 'external_id', 'submit_disabled'];
+  for (const key of Object.keys(v)) if (!allowed.includes(key)) problems.push(`view.${key} is not a field of a view`);
+  if (v.type !== 'modal') problems.push(`view.type ${String(v.type)}: only modals are checked by the simulator`);
+  const button = (t: unknown, where: string, required: boolean) => {
+    if (t === undefined) {
+      if (required) problems.push(`${where} is required`);
+      return;
+    }
+    const o = t as { type?: unknown; text?: unknown };
+    if (!o || typeof o !== 'object' || o.type !== 'plain_text') problems.push(`${where}: must be a plain_text object`);
+    else if (typeof o.text !== 'string' || o.text.length < 1 || o.text.length > 24) problems.push(`${where}: text must be 1 to 24 characters`);
+  };
+  const hasInput = Array.isArray(v.blocks) && v.blocks.some((b) => (b as { type?: unknown })?.type === 'input');
+  button(v.title, 'view.title', true);
+  button(v.close, 'view.close', false);
+  button(v.submit, 'view.submit', hasInput);
+  const string = (key: string, max: number) => {
+    if (v[key] !== undefined && (typeof v[key] !== 'string' || (v[key] as string).length > max)) problems.push(`view.${key} must be a string of at most ${max}`);
+  };
+  string('private_metadata', 3000);
+  string('callback_id', 255);
+  string('external_id', 255);
+  for (const key of ['clear_on_close', 'notify_on_close', 'submit_disabled'])
+    if (v[key] !== undefined && typeof v[key] !== 'boolean') problems.push(`view.${key} must be a boolean`);
+  if (v.blocks === undefined) problems.push('view.blocks is required');
+  else problems.push(...checkBlocks(v.blocks, 'modal', 'view.blocks'));
   return problems;
 }
 
@@ -330,7 +513,10 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
   const store = new Map<string, StoredMessage[]>();
   const dms = new Map<string, string>(); // user → D…
   const faults: { fault: Fault; method?: string; remaining: number }[] = [];
+  const triggers = new Map<string, { issuedAt: number; exchanged: boolean }>();
+  const views = new Map<string, StoredView>();
   let lastTs = 0;
+  let triggerSeq = 0;
 
   const nextTs = () => {
     // Slack's ts: seconds and a six-digit sequence, unique and increasing.
@@ -346,6 +532,20 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
     violations: [],
     channels,
     ephemerals: [],
+    views,
+    postAsUser(channel, user, text) {
+      const id = resolveChannel(channel);
+      if (!id) throw new Error(`no channel ${channel}`);
+      const ts = nextTs();
+      const message: StoredMessage = { ts, channel: id, text, user, versions: [{ text }] };
+      store.get(id)!.push(message);
+      return message;
+    },
+    trigger({ ageMs = 0 } = {}) {
+      const id = `${Math.floor(Date.now() / 1000)}${String(++triggerSeq).padStart(4, '0')}.${Date.now() % 1e9}.${randomBytes(16).toString('hex')}`;
+      triggers.set(id, { issuedAt: Date.now() - ageMs, exchanged: false });
+      return id;
+    },
     addChannel(name) {
       const key = name.replace(/^#/, '');
       const existing = channels.get(key);
@@ -387,6 +587,32 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
   const violation = (method: string, kind: Violation['kind'], detail: string) => sim.violations.push({ method, kind, detail });
 
   type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
+
+  /** A view as Slack answers it: what was sent, plus Slack's own fields. */
+  function viewAnswer(stored: StoredView): Record<string, unknown> {
+    const v = stored.view;
+    return {
+      id: stored.id,
+      team_id: TEAM_ID,
+      type: v.type,
+      title: v.title,
+      ...(v.submit !== undefined ? { submit: v.submit } : {}),
+      ...(v.close !== undefined ? { close: v.close } : {}),
+      blocks: v.blocks,
+      private_metadata: v.private_metadata ?? '',
+      callback_id: v.callback_id ?? '',
+      external_id: v.external_id ?? '',
+      state: { values: {} },
+      hash: stored.hash,
+      clear_on_close: v.clear_on_close ?? false,
+      notify_on_close: v.notify_on_close ?? false,
+      root_view_id: stored.id,
+      previous_view_id: null,
+      app_id: 'A0SIMAPP01',
+      bot_id: BOT_ID,
+    };
+  }
+  const newHash = () => `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString('hex')}`;
 
   /** Run one call against the store. `params` are form-style strings; `parsed` has JSON values parsed. */
   function run(method: Method, params: Record<string, string>, parsed: Record<string, unknown>): Answer {
@@ -459,6 +685,44 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
         store.set(id, []);
         return { ok: true, channel: { id } };
       }
+      case 'views.open': {
+        const trigger = triggers.get(params.trigger_id);
+        if (!trigger) return { ok: false, error: 'invalid_arguments', response_metadata: { messages: ['invalid `trigger_id`'] } };
+        if (trigger.exchanged) return { ok: false, error: 'exchanged_trigger_id' };
+        if (Date.now() - trigger.issuedAt > TRIGGER_LIFETIME_MS) return { ok: false, error: 'expired_trigger_id' };
+        const viewProblems = checkView(parsed.view);
+        if (viewProblems.length) {
+          viewProblems.forEach((p) => violation(method, 'view', p));
+          return { ok: false, error: 'invalid_arguments', response_metadata: { messages: viewProblems.map((p) => `[ERROR] ${p}`) } };
+        }
+        const view = parsed.view as Record<string, unknown>;
+        if (typeof view.external_id === 'string' && view.external_id && [...views.values()].some((s) => s.view.external_id === view.external_id))
+          return { ok: false, error: 'duplicate_external_id' };
+        trigger.exchanged = true;
+        const stored: StoredView = { id: newId('V'), view, hash: newHash(), versions: [view], trigger_id: params.trigger_id };
+        views.set(stored.id, stored);
+        return { ok: true, view: viewAnswer(stored) };
+      }
+      case 'views.update': {
+        const stored = params.view_id ? views.get(params.view_id) : [...views.values()].find((s) => s.view.external_id === params.external_id);
+        if (!stored) return { ok: false, error: 'not_found' };
+        if (params.hash !== undefined && params.hash !== stored.hash) return { ok: false, error: 'hash_conflict' };
+        const viewProblems = checkView(parsed.view);
+        if (viewProblems.length) {
+          viewProblems.forEach((p) => violation(method, 'view', p));
+          return { ok: false, error: 'invalid_arguments', response_metadata: { messages: viewProblems.map((p) => `[ERROR] ${p}`) } };
+        }
+        stored.view = parsed.view as Record<string, unknown>;
+        stored.versions.push(stored.view);
+        stored.hash = newHash();
+        return { ok: true, view: viewAnswer(stored) };
+      }
+      case 'chat.getPermalink': {
+        const messages = store.get(params.channel);
+        if (!messages) return { ok: false, error: 'channel_not_found' };
+        if (!messages.some((m) => m.ts === params.message_ts)) return { ok: false, error: 'message_not_found' };
+        return { ok: true, channel: params.channel, permalink: `https://warden-sim.slack.com/archives/${params.channel}/p${params.message_ts.replace('.', '')}` };
+      }
       case 'conversations.history': {
         // Needs the id: a name is not found (as in Slack).
         const messages = store.get(params.channel);
@@ -468,11 +732,10 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
         const newestFirst = [...messages].reverse().filter((m) => (!params.latest || m.ts < params.latest) && (!params.oldest || m.ts > params.oldest));
         const page = newestFirst.slice(0, limit).map((m) => ({
           type: 'message',
-          subtype: 'bot_message',
+          ...(m.bot_id ? { subtype: 'bot_message', bot_id: m.bot_id } : {}),
           ts: m.ts,
           text: m.text ?? '',
           user: m.user,
-          bot_id: m.bot_id,
           ...(m.blocks ? { blocks: m.blocks } : {}),
           ...(m.edited ? { edited: m.edited } : {}),
           ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
