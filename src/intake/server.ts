@@ -26,11 +26,15 @@ export interface IntakeOptions {
   slackApiUrl?: string;
   /** Further report sources (tool webhooks), each on its own path. */
   sources?: WebhookSource[];
+  /** The filer to share with other sources (the mailbox); one is made when absent. */
+  filer?: ReportFiler;
 }
 
-export function createIntakeServer({ client, policy, taskQueue, slackSigningSecret, slackBotToken, slackApiUrl, sources = [] }: IntakeOptions): Server {
+export function createIntakeServer(options: IntakeOptions): Server {
+  const { client, policy, taskQueue, slackSigningSecret, slackBotToken, slackApiUrl, sources = [] } = options;
   const byPath = new Map(sources.map((source) => [source.path, source]));
-  const filer = new ReportFiler(client, policy, taskQueue); // one for the server: group commit across requests
+  // One filer for every route (and the mailbox, when it shares it): group commit across requests.
+  const filer = options.filer ?? new ReportFiler(client, policy, taskQueue);
   const slack = slackSigningSecret
     ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue, botToken: slackBotToken, apiUrl: slackApiUrl, file: filer.file })
     : undefined;
