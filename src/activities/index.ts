@@ -58,6 +58,7 @@ export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack'
   };
 }
 
+/** Used only for cases opened under a policy without `paging.priority`. */
 const PAGER_SEVERITY: Record<string, PagerSeverity> = { SEV1: 'critical', SEV2: 'error', SEV3: 'warning', SEV4: 'info' };
 
 export type ReporterNotice = 'false-alarm' | 'received' | 'resolved' | 'needs-info';
@@ -104,7 +105,7 @@ export function createActivities(deps: ActivityDeps) {
                 payload: {
                   summary: headline(s).slice(0, 1024),
                   source: 'warden',
-                  severity: PAGER_SEVERITY[s.severity ?? 'SEV4'],
+                  severity: s.pagePriority ?? PAGER_SEVERITY[s.severity ?? 'SEV4'],
                   custom_details: { caseId: s.caseId, category: s.category, queue: s.queue, stage: s.stage },
                 },
                 links: s.link ? [{ href: s.link, text: `Case ${s.caseId} in Temporal` }] : [],

@@ -16,6 +16,8 @@ export interface CaseSummary {
   escalated: boolean;
   acknowledgedBy?: string;
   assignees: string[];
+  /** The page priority the policy gives this severity. */
+  pagePriority?: 'critical' | 'error' | 'warning' | 'info';
   /** Link to the case in the Temporal Web UI. */
   link?: string;
 }

@@ -80,6 +80,8 @@ const Asset = z.object({
   queue: Id.optional(),
 });
 
+const PagerPriority = z.enum(['critical', 'error', 'warning', 'info']);
+
 const Sla = z.object({ acknowledgeBy: Duration, respondBy: Duration });
 
 const RecoveryCriterion = z
@@ -152,7 +154,13 @@ export const PolicySchema = z
       /** Lowest score for each severity; anything below SEV3's is SEV4. */
       severityAt: z.object({ SEV1: z.number(), SEV2: z.number(), SEV3: z.number() }),
     }),
-    paging: z.object({ pageAtOrAbove: Severity }),
+    paging: z.object({
+      pageAtOrAbove: Severity,
+      /** The page's priority for each severity (PagerDuty event severities). */
+      priority: z
+        .object({ SEV1: PagerPriority, SEV2: PagerPriority, SEV3: PagerPriority, SEV4: PagerPriority })
+        .default({ SEV1: 'critical', SEV2: 'error', SEV3: 'warning', SEV4: 'info' }),
+    }),
     escalation: z.object({
       priority: z.object({ atOrAbove: Severity }).optional(),
       blastRadius: z

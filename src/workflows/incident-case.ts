@@ -337,6 +337,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     title: state.title,
     stage: state.stage,
     severity: state.severity,
+    pagePriority: state.severity ? policy.paging.priority?.[state.severity] : undefined,
     category: categoryOf(state),
     queue: state.queue,
     evidenceCount: state.reportCount,

@@ -102,6 +102,7 @@ describe('a case through the live connectors', () => {
       const casePage = pd.eventsFor(`warden-${caseId}`).map((e) => e.event_action);
       // (the trigger is sent twice: the first answer was lost in a timeout; the dedup key makes it one incident)
       expect(casePage[0]).toBe('trigger');
+      expect((pd.eventsFor(`warden-${caseId}`)[0].payload as { severity: string }).severity).toBe('critical'); // SEV1, by the policy's paging.priority
       expect(casePage.slice(-2)).toEqual(['acknowledge', 'resolve']);
       const incidents = pd.incidents.filter((i) => JSON.stringify(i).includes(caseId));
       expect(incidents).toHaveLength(2);
