@@ -17,8 +17,9 @@
  * <case> is a case id (WRD-…) or its workflow id (case-WRD-…).
  */
 import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
+import { connectClient } from './temporal';
 import type { CaseView, Resolution } from './domain';
 import { readFileSync } from 'node:fs';
 import { auditClassifications, auditRow, type AuditReport, type AuditRow, describeIssues, ReportInput, type Severity, triage } from './domain';
@@ -59,9 +60,7 @@ environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WA
 class UsageError extends Error {}
 
 async function connect(): Promise<Client> {
-  const config = loadConfig();
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  return new Client({ connection, namespace: config.namespace });
+  return (await connectClient()).client;
 }
 
 /** The case view: queried from a running case, or the result of a closed one. */

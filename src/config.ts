@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { overlayPolicy, type Policy, PolicyError, readPolicyText, validatePolicy } from './domain';
 
 export interface WardenConfig {
-  temporalAddress: string;
+  /** The Temporal namespace (from the SDK's environment configuration, see src/temporal.ts). */
   namespace: string;
   policyPath: string;
   httpPort: number;
@@ -20,7 +20,6 @@ export interface WardenConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
   const root = resolve(__dirname, __dirname.split('/').includes('dist') ? '../..' : '..');
   return {
-    temporalAddress: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     policyPath: env.WARDEN_POLICY ?? resolve(root, 'config/policy.yaml'),
     httpPort: Number(env.WARDEN_HTTP_PORT ?? 8080),

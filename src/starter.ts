@@ -2,8 +2,8 @@
  * The intake: an HTTP server that turns reports into case workflows (signalWithStart).
  * Wiring only: configuration, policy check, Temporal client, server, shutdown.
  */
-import { Client, Connection } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
+import { connectClient } from './temporal';
 import { ReportFiler } from './intake/filing';
 import { startMailboxPoller } from './intake/mailbox';
 import { createIntakeServer } from './intake/server';
@@ -13,8 +13,7 @@ import { webhookSources } from './intake/webhooks';
 async function main(): Promise<void> {
   const config = loadConfig();
   const policy = loadPolicyFile(config.policyPath);
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection, namespace: config.namespace });
+  const { client, connection } = await connectClient();
   // With the Slack app's signing secret, card buttons reach Warden at POST /slack/interactivity.
   const list = (value?: string) => value?.split(',').map((v) => v.trim()).filter(Boolean);
   const sources = webhookSources({

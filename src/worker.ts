@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { connectorsFromEnv } from './activities/connectors';
 import { loadConfig, loadPolicyFile, type WardenConfig } from './config';
+import { connectWorker, temporalTarget, wardenDataConverter } from './temporal';
 import { TASK_QUEUE } from './workflows/definitions';
 
 export async function createWorker(connection: NativeConnection, config: WardenConfig, taskQueue = TASK_QUEUE): Promise<Worker> {
@@ -16,6 +17,7 @@ export async function createWorker(connection: NativeConnection, config: WardenC
     namespace: config.namespace,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
+    dataConverter: wardenDataConverter(),
     activities: createActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace }),
   });
 }
@@ -23,9 +25,10 @@ export async function createWorker(connection: NativeConnection, config: WardenC
 async function main(): Promise<void> {
   const config = loadConfig();
   const policy = loadPolicyFile(config.policyPath); // refuse to start on an invalid policy
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const target = temporalTarget();
+  const connection = await connectWorker(target);
   const worker = await createWorker(connection, config);
-  console.log(`warden worker: task queue ${TASK_QUEUE} on ${config.temporalAddress}/${config.namespace}, policy ${policy.version}, outbox ${config.outboxPath}`);
+  console.log(`warden worker: task queue ${TASK_QUEUE} on ${target.address}/${target.namespace}, policy ${policy.version}, outbox ${config.outboxPath}`);
   // Worker.run() drains in-flight tasks and returns on SIGINT/SIGTERM (the SDK's default shutdown signals).
   try {
     await worker.run();
