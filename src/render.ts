@@ -1,5 +1,5 @@
 /** Plain-text rendering of the case view and case lists, for the CLI. */
-import type { AuditReport, CaseView, Triage } from './domain';
+import { type AuditReport, type CaseView, formatDuration, type Triage } from './domain';
 
 export interface CaseListRow {
   caseId: string;
@@ -38,6 +38,9 @@ export function renderCase(c: CaseView): string {
     `policy:     ${c.policyVersion}`,
     'recovery criteria:',
     ...c.recovery.map((r) => `  [${r.passed ? 'x' : ' '}] ${r.id} (${r.verification})${r.passed ? ` by ${r.by} at ${r.at}` : r.detail ? `: ${r.detail}` : ''}`),
+    ...(c.clocks?.length
+      ? ['regulatory clocks:', ...c.clocks.map((k) => `  ${k.key}  ${k.name}: ${k.filed ? `filed by ${k.filed.by} (${k.filed.reference})` : k.missedAt ? `DEADLINE PASSED ${k.dueAt}` : `due ${k.dueAt} (${formatDuration(Date.parse(k.dueAt) - Date.now())} left)`}`)]
+      : []),
     `open tasks: ${c.openTasks.join('; ') || '-'}`,
     'timeline:',
     ...c.timeline.map((t) => `  ${t.at}  ${t.actor.padEnd(12)} ${t.action}${t.reason ? ` (${t.reason})` : ''}`),

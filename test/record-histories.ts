@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseView } from '../src/domain';
-import { acknowledgeUpdate, assignUpdate, closeUpdate, deescalateUpdate, overrideUpdate, signOffUpdate } from '../src/workflows/definitions';
+import { acknowledgeUpdate, assignUpdate, caseViewQuery, closeUpdate, deescalateUpdate, overrideUpdate, recordFilingUpdate, signOffUpdate } from '../src/workflows/definitions';
 import { type DevServer, startDevServer, temporalBinary } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     await hf.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
     await hf.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
     await stage(w, f.caseId, 'recovering');
+    if (((await hf.query(caseViewQuery)) as CaseView).clocks?.length)
+      await hf.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-1' }] });
     await hf.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated, bucket closed' }] });
     await save(w, 'paged-escalation', f.caseId);
 
@@ -102,6 +104,17 @@ async function main(): Promise<void> {
     await stage(w, g.caseId, 'responding');
     await w.handle(g.caseId).executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'screen saver', resolution: 'false-alarm' }] });
     await save(w, 'incomplete-report', g.caseId);
+
+    // 8. Personal data: the GDPR clock starts, warns, and the filing is recorded.
+    const clockPolicy = testPolicy({
+      regulatory: [{ id: 'gdpr-art33', name: 'GDPR Art. 33', dataClasses: ['personal'], deadline: '72h', clocks: [{ id: 'notify-authority', name: 'notify the authority', due: '4s', warnBefore: ['2s'], owners: ['incident-commander'] }] }],
+    });
+    const h = await w.file(sampleReport({ dataClasses: ['personal'], title: 'HR spreadsheet sent outside' }), clockPolicy);
+    await eventually(async () => (((await w.view(h.caseId)) as CaseView).clocks?.[0]?.warnings[0]?.sent ? true : undefined), 'the clock warning');
+    const hh = w.handle(h.caseId);
+    await hh.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'gdpr-art33/notify-authority', reference: 'DPA-1' }] });
+    await hh.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'contained and reported', resolution: 'accepted-risk' }] });
+    await save(w, 'regulatory-clock', h.caseId);
   } finally {
     await w.stop();
     await server.stop();

@@ -8,6 +8,7 @@ import type { SeverityAssessment } from './scoring';
 import type { Classification } from './categorize';
 import type { EscalationTrigger } from './escalation';
 import type { RegulatoryFlag } from './triage';
+import type { RegulatoryClock } from './clocks';
 
 export const STAGES = [
   'received',
@@ -112,6 +113,8 @@ export interface CaseState {
   /** Forensic collection steps for the category, and regulatory regimes the data involved flags. */
   forensics: string[];
   regulatoryFlags: RegulatoryFlag[];
+  /** Regulatory notification clocks running on the case. */
+  clocks: RegulatoryClock[];
   paged: boolean;
   acknowledgedBy?: string;
   acknowledgedAt?: string;
@@ -165,6 +168,7 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     overrides: [],
     forensics: [],
     regulatoryFlags: [],
+    clocks: [],
     paged: false,
     assignees: [],
     escalations: [],
@@ -250,6 +254,7 @@ export function openTasks(state: CaseState): string[] {
   if (state.assignees.length === 0 && state.acknowledgedBy) tasks.push('assign a responder');
   for (const c of state.recovery)
     if (!c.passed) tasks.push(c.verification === 'human' ? `sign off: ${c.id}` : `machine check: ${c.id}`);
+  for (const c of state.clocks ?? []) if (!c.filed) tasks.push(`file: ${c.name} by ${c.dueAt}`);
   if (state.stage === 'recovering') tasks.push('close when recovery is complete');
   return tasks;
 }

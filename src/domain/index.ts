@@ -9,3 +9,4 @@ export * from './validation';
 export * from './triage';
 export * from './audit';
 export * from './data-classes';
+export * from './clocks';

@@ -174,9 +174,31 @@ export const PolicySchema = z
     falseAlarms: z.array(FalseAlarmRule).default([]),
     /** Forensic collection steps per category (most volatile first, after RFC 3227); "default" for the rest. */
     forensics: z.record(z.array(z.string().min(1))).default({}),
-    /** Regulatory regimes flagged at triage by the data classes involved (clocks come with the coordination work). */
+    /**
+     * Regulatory regimes flagged at triage by the data classes involved. Each may carry durable
+     * clocks: a deadline from the recorded awareness time, warnings before it, and the roles that
+     * own the filing. The texts say what the policy says; this is not legal advice.
+     */
     regulatory: z
-      .array(z.object({ id: Id, name: z.string().min(1), dataClasses: z.array(z.string().min(1)).min(1), deadline: z.string().min(1) }))
+      .array(
+        z.object({
+          id: Id,
+          name: z.string().min(1),
+          dataClasses: z.array(z.string().min(1)).min(1),
+          deadline: z.string().min(1),
+          clocks: z
+            .array(
+              z.object({
+                id: Id,
+                name: z.string().min(1),
+                due: Duration,
+                warnBefore: z.array(Duration).default([]),
+                owners: z.array(Id).min(1),
+              }),
+            )
+            .default([]),
+        }),
+      )
       .default([]),
     intake: z
       .object({
@@ -209,6 +231,13 @@ export const PolicySchema = z
     );
     policy.assets.forEach((a, i) =>
       need(!a.queue || queues.has(a.queue), ['assets', i, 'queue'], `unknown queue "${a.queue}"`),
+    );
+    policy.regulatory.forEach((r, i) =>
+      r.clocks.forEach((c, j) =>
+        c.owners.forEach((role, k) =>
+          need(roles.has(role), ['regulatory', i, 'clocks', j, 'owners', k], `unknown role "${role}" (roles: ${knownRoles})`),
+        ),
+      ),
     );
     policy.recovery.criteria.forEach((c, i) =>
       c.signers.forEach((role, j) =>

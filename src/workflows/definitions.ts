@@ -48,12 +48,21 @@ export interface OverrideInput extends ReasonInput {
   severity?: Severity;
 }
 
+export interface FilingInput extends ActorInput {
+  /** The clock's key, "<regime>/<clock>" (e.g. "gdpr-art33/notify-authority"). */
+  clock: string;
+  /** The filing's reference: the authority's case number, a submission receipt. */
+  reference: string;
+}
+
 export const acknowledgeUpdate = defineUpdate<CaseView, [ActorInput]>('acknowledge');
 export const assignUpdate = defineUpdate<CaseView, [AssignInput]>('assign');
 export const escalateUpdate = defineUpdate<CaseView, [ReasonInput]>('escalate');
 export const deescalateUpdate = defineUpdate<CaseView, [ReasonInput]>('deescalate');
 export const signOffUpdate = defineUpdate<CaseView, [SignOffInput]>('signOff');
 export const closeUpdate = defineUpdate<CaseView, [CloseInput]>('close');
+/** Record that a regulatory notification was filed: its clock stops. */
+export const recordFilingUpdate = defineUpdate<CaseView, [FilingInput]>('recordFiling');
 /** Overrule the automated category and/or severity; the automated answer stays on the case for the audit. */
 export const overrideUpdate = defineUpdate<CaseView, [OverrideInput]>('override');
 

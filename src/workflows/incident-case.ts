@@ -38,6 +38,8 @@ import {
   isOpen,
   matchFalseAlarm,
   missingFields,
+  nextClockEvent,
+  startClocks,
   newCase,
   type Policy,
   type Report,
@@ -58,6 +60,7 @@ import {
   deescalateUpdate,
   escalateUpdate,
   overrideUpdate,
+  recordFilingUpdate,
   reportSignal,
   reportsSignal,
   signOffUpdate,
@@ -84,6 +87,8 @@ const ONE_NOTICE_PER_ACTIVITY = 'one-notice-per-activity';
 const NOTICE_CONCURRENCY = 20;
 /** Patch: a report missing required fields opens its case and the reporter is asked for them. */
 const ASK_FOR_MISSING_FIELDS = 'ask-for-missing-fields';
+/** Patch: flagged regimes start durable regulatory notification clocks. */
+const REGULATORY_CLOCKS = 'regulatory-clocks';
 /** How many recent report ids a case remembers to ignore a report filed twice. */
 const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
@@ -103,6 +108,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     state.forensics ??= [];
     state.regulatoryFlags ??= [];
     state.recentReportIds ??= [];
+    state.clocks ??= [];
   }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
@@ -278,10 +284,33 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         refuse(allowed(actor, 'close'));
         if (state.stage === 'closed') refuse('the case is already closed');
         if (!reason?.trim()) refuse('close: a reason is required');
+        const unfiled = state.clocks.filter((c) => !c.filed).map((c) => c.name);
+        if ((resolution ?? 'resolved') === 'resolved' && unfiled.length) refuse(`cannot close as resolved with regulatory filings not recorded: ${unfiled.join('; ')}`);
         if ((resolution ?? 'resolved') === 'resolved' && state.stage !== 'recovering') {
           const pending = state.recovery.filter((c) => !c.passed).map((c) => c.id);
           refuse(`cannot close as resolved before the recovery gate passes (pending: ${pending.join(', ') || 'none'}; stage ${state.stage})`);
         }
+      },
+    },
+  );
+
+  setHandler(
+    recordFilingUpdate,
+    ({ actor, clock: key, reference }) => {
+      const clock = state.clocks.find((c) => c.key === key)!;
+      clock.filed = { at: at(), by: actor, reference };
+      const late = clock.missedAt ? ` (after the deadline ${clock.dueAt})` : ` (${formatDuration(Date.parse(clock.dueAt) - Date.now())} before the deadline)`;
+      note(actor, `filed: ${clock.name}`, `reference ${reference}${late}`);
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, clock: key, reference }) => {
+        const clock = state.clocks.find((c) => c.key === key);
+        if (!clock) refuse(`no regulatory clock "${key}" on this case (clocks: ${state.clocks.map((c) => c.key).join(', ') || 'none'})`);
+        if (clock!.filed) refuse(`${clock!.name} was already filed by ${clock!.filed.by} (${clock!.filed.reference})`);
+        refuse(authorize(policy, actor, clock!.owners, `record the filing of ${clock!.name}`));
+        if (!reference?.trim()) refuse('record filing: a reference is required');
       },
     },
   );
@@ -456,8 +485,14 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     note(WARDEN, `routed to queue ${answer.queue}`, answer.routedBecause);
     state.forensics = answer.forensics;
     state.regulatoryFlags = answer.regulatoryFlags;
-    if (answer.regulatoryFlags.length)
+    if (answer.regulatoryFlags.length) {
       note(WARDEN, 'regulatory regimes flagged', answer.regulatoryFlags.map((f) => `${f.name} (${f.deadline}): ${f.because}`).join('; '));
+      if (patched(REGULATORY_CLOCKS))
+        for (const clock of startClocks(answer.regulatoryFlags, policy, state.openedAt, state.clocks)) {
+          state.clocks.push(clock);
+          note(WARDEN, `clock started: ${clock.name}`, `aware at ${clock.awareAt}; due ${clock.dueAt}; owners ${clock.owners.join(', ')}`);
+        }
+    }
     moveTo('categorized', WARDEN);
   }
 
@@ -603,8 +638,39 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     }
   }
 
+  /** Warnings due and deadlines passed on the regulatory clocks: recorded, and the owners told. */
+  async function checkClocks(): Promise<void> {
+    const now = Date.now();
+    for (const clock of state.clocks) {
+      if (clock.filed || clock.missedAt) continue;
+      const owners = [...new Set(clock.owners.flatMap((role) => policy.roles[role]?.members ?? []))].map((id) => ({ id, ...policy.people[id] }));
+      const left = Date.parse(clock.dueAt) - now;
+      for (const [i, warning] of clock.warnings.entries()) {
+        if (warning.sent || Date.parse(warning.at) > now || left <= 0) continue;
+        warning.sent = true;
+        note(WARDEN, `clock warning: ${clock.name}`, `${formatDuration(left)} left; due ${clock.dueAt}`);
+        await eachRecipient(owners, (batch) =>
+          sideEffect('clock warning', () =>
+            notify.notifyCommanders({ caseId: state.caseId, commanders: batch, text: `${clock.name} is due at ${clock.dueAt} (${formatDuration(left)} left). Record the filing: warden file ${state.caseId} ${clock.key} --reference <ref>`, key: `clock:${clock.key}:warning-${i + 1}` }),
+          ),
+        );
+      }
+      if (left <= 0) {
+        clock.missedAt = at();
+        note(WARDEN, `clock deadline passed: ${clock.name}`, `due ${clock.dueAt}; no filing recorded`);
+        await eachRecipient(owners, (batch) =>
+          sideEffect('clock deadline', () =>
+            notify.notifyCommanders({ caseId: state.caseId, commanders: batch, text: `${clock.name} was due at ${clock.dueAt} and no filing is recorded.`, key: `clock:${clock.key}:missed` }),
+          ),
+        );
+      }
+    }
+  }
+
   function nextWake(): number | undefined {
     const times: number[] = [];
+    const clockEvent = nextClockEvent(state.clocks);
+    if (clockEvent !== undefined) times.push(clockEvent);
     const { acknowledgeBy, respondBy } = state.slaDeadlines;
     if (acknowledgeBy && !state.acknowledgedBy && !state.slaBreaches.includes('acknowledge')) times.push(Date.parse(acknowledgeBy));
     if (respondBy && !state.slaBreaches.includes('respond') && state.stage !== 'recovery-gate') times.push(Date.parse(respondBy));
@@ -620,6 +686,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   async function respond(): Promise<void> {
     while (ACTIVE.includes(state.stage)) {
       checkSlas();
+      await checkClocks();
       await drainWork();
       if (state.stage === 'recovery-gate') {
         await runMachineChecks();
@@ -705,10 +772,15 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       case 'recovery-gate':
         await respond();
         break;
-      case 'recovering':
-        await condition(() => state.stage !== 'recovering' || hasWork() || shouldContinueAsNew());
+      case 'recovering': {
+        const wake = nextClockEvent(state.clocks);
+        const changed = () => state.stage !== 'recovering' || hasWork() || shouldContinueAsNew();
+        if (wake === undefined) await condition(changed);
+        else await condition(changed, Math.max(1, wake - Date.now()));
+        await checkClocks();
         await drainWork();
         break;
+      }
       case 'closed':
         return finish();
     }

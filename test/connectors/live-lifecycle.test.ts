@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectorsFromEnv } from '../../src/activities/connectors';
 import type { CaseView } from '../../src/domain';
-import { acknowledgeUpdate, closeUpdate, signOffUpdate } from '../../src/workflows/definitions';
+import { acknowledgeUpdate, closeUpdate, recordFilingUpdate, signOffUpdate } from '../../src/workflows/definitions';
 import { type IncidentIoSimulator, startIncidentIoSimulator } from '../simulators/incidentio';
 import { type PagerDutySimulator, startPagerDutySimulator } from '../simulators/pagerduty';
 import { type SlackSimulator, startSlackSimulator } from '../simulators/slack';
@@ -82,6 +82,8 @@ describe('a case through the live connectors', () => {
       await handle.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
       await handle.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
       await eventually(async () => (((await w.view(caseId)) as CaseView).stage === 'recovering' ? true : undefined), 'recovering', 60_000);
+      // Card data: the PCI DSS clock runs until the filing is recorded; then the case may close.
+      await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-7781' }] });
       await handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated' }] });
       const closed = (await handle.result()) as CaseView;
       expect(closed.timeline.filter((t) => t.action.endsWith(' failed'))).toEqual([]);
