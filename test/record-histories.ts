@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     await stage(w, f.caseId, 'recovering');
     if (((await hf.query(caseViewQuery)) as CaseView).clocks?.length)
       await hf.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-1' }] });
-    await hf.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated, bucket closed' }] });
+    await hf.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated, bucket closed', review: { summary: 'Card data exposed from payments-db', rootCause: 'public snapshot', impact: 'no card data accessed', lessons: 'block public snapshots', followUps: [{ action: 'SCP against public snapshots', owner: 'dave' }] } }] });
     await save(w, 'paged-escalation', f.caseId);
 
     // 7. An incomplete report: the case opens and asks its reporter for the missing fields.

@@ -9,6 +9,7 @@ import type { Classification } from './categorize';
 import type { EscalationTrigger } from './escalation';
 import type { RegulatoryFlag } from './triage';
 import type { RegulatoryClock } from './clocks';
+import type { Review } from './review';
 
 export const STAGES = [
   'received',
@@ -127,7 +128,7 @@ export interface CaseState {
   slaBreaches: string[];
   recovery: CriterionState[];
   recoveryDecision?: { at: string; by: string };
-  closure?: { at: string; by: string; resolution: Resolution; reason: string };
+  closure?: { at: string; by: string; resolution: Resolution; reason: string; review?: Review };
   cardRef?: string;
   /** Bumped on every card update: the update's idempotency key. */
   cardRevision: number;

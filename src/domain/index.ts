@@ -10,3 +10,4 @@ export * from './triage';
 export * from './audit';
 export * from './data-classes';
 export * from './clocks';
+export * from './review';

@@ -200,6 +200,10 @@ export const PolicySchema = z
         }),
       )
       .default([]),
+    /** What closing a declared (escalated) incident as resolved requires. */
+    review: z
+      .object({ required: z.array(z.enum(['summary', 'rootCause', 'impact', 'lessons', 'followUps'])).default(['summary', 'rootCause', 'impact', 'lessons', 'followUps']) })
+      .default({}),
     intake: z
       .object({
         /** Report fields that together identify "the same thing" per source; "default" for the rest. */

@@ -5,7 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CaseState, CaseView, Policy, Report, Resolution, Severity } from '../domain';
+import type { CaseState, CaseView, Policy, Report, Resolution, Review, Severity } from '../domain';
 
 export const TASK_QUEUE = 'warden';
 export const WORKFLOW_TYPE = 'incidentCase';
@@ -41,6 +41,8 @@ export interface SignOffInput extends ActorInput {
 }
 export interface CloseInput extends ReasonInput {
   resolution?: Resolution;
+  /** The post-incident review; required (fields per policy) to close a declared incident as resolved. */
+  review?: Review;
 }
 
 export interface OverrideInput extends ReasonInput {

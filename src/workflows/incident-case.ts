@@ -38,6 +38,8 @@ import {
   isOpen,
   matchFalseAlarm,
   missingFields,
+  missingReview,
+  type Review,
   nextClockEvent,
   startClocks,
   newCase,
@@ -275,17 +277,19 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   setHandler(
     closeUpdate,
-    ({ actor, reason, resolution }) => {
-      closeCase(actor, resolution ?? 'resolved', reason);
+    ({ actor, reason, resolution, review }) => {
+      closeCase(actor, resolution ?? 'resolved', reason, review);
       return viewOf(state);
     },
     {
-      validator: ({ actor, reason, resolution }) => {
+      validator: ({ actor, reason, resolution, review }) => {
         refuse(allowed(actor, 'close'));
         if (state.stage === 'closed') refuse('the case is already closed');
         if (!reason?.trim()) refuse('close: a reason is required');
         const unfiled = state.clocks.filter((c) => !c.filed).map((c) => c.name);
         if ((resolution ?? 'resolved') === 'resolved' && unfiled.length) refuse(`cannot close as resolved with regulatory filings not recorded: ${unfiled.join('; ')}`);
+        const noReview = (resolution ?? 'resolved') === 'resolved' ? missingReview(state, review, policy) : [];
+        if (noReview.length) refuse(`closing a declared incident needs its post-incident review: missing ${noReview.join(', ')}`);
         if ((resolution ?? 'resolved') === 'resolved' && state.stage !== 'recovering') {
           const pending = state.recovery.filter((c) => !c.passed).map((c) => c.id);
           refuse(`cannot close as resolved before the recovery gate passes (pending: ${pending.join(', ') || 'none'}; stage ${state.stage})`);
@@ -356,8 +360,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     cardDirty = true;
   }
 
-  function closeCase(actor: string, resolution: NonNullable<CaseState['closure']>['resolution'], reason: string): void {
-    state.closure = { at: at(), by: actor, resolution, reason };
+  function closeCase(actor: string, resolution: NonNullable<CaseState['closure']>['resolution'], reason: string, review?: Review): void {
+    state.closure = { at: at(), by: actor, resolution, reason, ...(review ? { review } : {}) };
     moveTo('closed', actor, `${resolution}: ${reason}`);
   }
 

@@ -84,7 +84,7 @@ describe('a case through the live connectors', () => {
       await eventually(async () => (((await w.view(caseId)) as CaseView).stage === 'recovering' ? true : undefined), 'recovering', 60_000);
       // Card data: the PCI DSS clock runs until the filing is recorded; then the case may close.
       await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-7781' }] });
-      await handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated' }] });
+      await handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated', review: { summary: 'Card data exposed from payments-db', rootCause: 'public snapshot', impact: 'no card data accessed', lessons: 'block public snapshots', followUps: [{ action: 'SCP against public snapshots', owner: 'dave' }] } }] });
       const closed = (await handle.result()) as CaseView;
       expect(closed.timeline.filter((t) => t.action.endsWith(' failed'))).toEqual([]);
 
