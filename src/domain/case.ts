@@ -10,6 +10,7 @@ import type { EscalationTrigger } from './escalation';
 import type { RegulatoryFlag } from './triage';
 import type { RegulatoryClock } from './clocks';
 import type { Review } from './review';
+import type { EvidenceItem } from './custody';
 
 export const STAGES = [
   'received',
@@ -116,6 +117,8 @@ export interface CaseState {
   regulatoryFlags: RegulatoryFlag[];
   /** Regulatory notification clocks running on the case. */
   clocks: RegulatoryClock[];
+  /** Forensic evidence items with their chain of custody (bodies stored outside history). */
+  evidenceItems: EvidenceItem[];
   paged: boolean;
   acknowledgedBy?: string;
   acknowledgedAt?: string;
@@ -170,6 +173,7 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     forensics: [],
     regulatoryFlags: [],
     clocks: [],
+    evidenceItems: [],
     paged: false,
     assignees: [],
     escalations: [],
@@ -256,6 +260,10 @@ export function openTasks(state: CaseState): string[] {
   for (const c of state.recovery)
     if (!c.passed) tasks.push(c.verification === 'human' ? `sign off: ${c.id}` : `machine check: ${c.id}`);
   for (const c of state.clocks ?? []) if (!c.filed) tasks.push(`file: ${c.name} by ${c.dueAt}`);
+  if (state.stage !== 'recovering' && state.stage !== 'triage' && state.stage !== 'received' && state.stage !== 'validating')
+    state.forensics.forEach((step, i) => {
+      if (!(state.evidenceItems ?? []).some((e) => e.step === i + 1)) tasks.push(`collect (step ${i + 1}): ${step}`);
+    });
   if (state.stage === 'recovering') tasks.push('close when recovery is complete');
   return tasks;
 }

@@ -11,3 +11,4 @@ export * from './audit';
 export * from './data-classes';
 export * from './clocks';
 export * from './review';
+export * from './custody';

@@ -63,6 +63,24 @@ export const escalateUpdate = defineUpdate<CaseView, [ReasonInput]>('escalate');
 export const deescalateUpdate = defineUpdate<CaseView, [ReasonInput]>('deescalate');
 export const signOffUpdate = defineUpdate<CaseView, [SignOffInput]>('signOff');
 export const closeUpdate = defineUpdate<CaseView, [CloseInput]>('close');
+export interface EvidenceInput extends ActorInput {
+  description: string;
+  collectedFrom: string;
+  sha256: string;
+  storageRef: string;
+  collectedAt?: string;
+  step?: number;
+}
+export interface CustodyInput extends ActorInput {
+  item: string;
+  to: string;
+  reason: string;
+}
+
+/** Record a collected evidence item (its hash and where its body is stored). */
+export const recordEvidenceUpdate = defineUpdate<CaseView, [EvidenceInput]>('recordEvidence');
+/** Hand an evidence item to someone else; the chain of custody records it. */
+export const transferCustodyUpdate = defineUpdate<CaseView, [CustodyInput]>('transferCustody');
 /** Record that a regulatory notification was filed: its clock stops. */
 export const recordFilingUpdate = defineUpdate<CaseView, [FilingInput]>('recordFiling');
 /** Overrule the automated category and/or severity; the automated answer stays on the case for the audit. */

@@ -40,6 +40,8 @@ import {
   missingFields,
   missingReview,
   type Review,
+  rolesOf,
+  SHA256_HEX,
   nextClockEvent,
   startClocks,
   newCase,
@@ -62,7 +64,9 @@ import {
   deescalateUpdate,
   escalateUpdate,
   overrideUpdate,
+  recordEvidenceUpdate,
   recordFilingUpdate,
+  transferCustodyUpdate,
   reportSignal,
   reportsSignal,
   signOffUpdate,
@@ -111,6 +115,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     state.regulatoryFlags ??= [];
     state.recentReportIds ??= [];
     state.clocks ??= [];
+    state.evidenceItems ??= [];
   }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
@@ -294,6 +299,59 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
           const pending = state.recovery.filter((c) => !c.passed).map((c) => c.id);
           refuse(`cannot close as resolved before the recovery gate passes (pending: ${pending.join(', ') || 'none'}; stage ${state.stage})`);
         }
+      },
+    },
+  );
+
+  setHandler(
+    recordEvidenceUpdate,
+    ({ actor, description, collectedFrom, sha256, storageRef, collectedAt, step }) => {
+      const id = `E${state.evidenceItems.length + 1}`;
+      state.evidenceItems.push({
+        id,
+        description,
+        collectedFrom,
+        collectedBy: actor,
+        collectedAt: collectedAt ?? at(),
+        sha256: sha256.toLowerCase(),
+        storageRef,
+        ...(step ? { step } : {}),
+        holder: actor,
+        custody: [],
+      });
+      note(actor, `evidence ${id} collected from ${collectedFrom}`, `${description}; sha256 ${sha256.toLowerCase()}; stored at ${storageRef}`);
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, description, collectedFrom, sha256, storageRef, collectedAt, step }) => {
+        if (!rolesOf(policy, actor).length) refuse(`${actor} holds no role: only responders record evidence`);
+        if (state.stage === 'closed') refuse('the case is closed');
+        if (!description?.trim() || !collectedFrom?.trim() || !storageRef?.trim()) refuse('evidence: description, collectedFrom and storageRef are required');
+        if (!SHA256_HEX.test(sha256?.toLowerCase() ?? '')) refuse('evidence: sha256 must be a SHA-256 hex digest of the stored body');
+        if (collectedAt && Number.isNaN(Date.parse(collectedAt))) refuse('evidence: collectedAt must be an ISO-8601 time');
+        if (step !== undefined && (!Number.isInteger(step) || step < 1 || step > state.forensics.length))
+          refuse(`evidence: step must be between 1 and ${state.forensics.length} (the forensic plan's steps)`);
+      },
+    },
+  );
+
+  setHandler(
+    transferCustodyUpdate,
+    ({ actor, item, to, reason }) => {
+      const evidence = state.evidenceItems.find((e) => e.id === item)!;
+      evidence.custody.push({ at: at(), from: evidence.holder, to, by: actor, reason });
+      note(actor, `custody of ${item}: ${evidence.holder} → ${to}`, reason);
+      evidence.holder = to;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, item, to, reason }) => {
+        const evidence = state.evidenceItems.find((e) => e.id === item);
+        if (!evidence) refuse(`no evidence item ${item} (items: ${state.evidenceItems.map((e) => e.id).join(', ') || 'none'})`);
+        if (evidence!.holder !== actor && !rolesOf(policy, actor).includes(policy.incidentCommanderRole))
+          refuse(`${actor} does not hold ${item} (${evidence!.holder} does); the holder or an incident commander hands it over`);
+        if (!to?.trim() || !reason?.trim()) refuse('custody transfer: the recipient and a reason are required');
+        if (to === evidence!.holder) refuse(`${to} already holds ${item}`);
       },
     },
   );

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { type ActivityDeps, createActivities, dryRunConnectors } from '../../src/activities';
@@ -61,7 +62,7 @@ export interface TestWarden {
 
 export async function startWarden(
   policy: Policy = testPolicy(),
-  opts: { address?: string; taskQueue?: string; outboxPath?: string; classifier?: Classifier; connectors?: Partial<ActivityDeps> } = {},
+  opts: { address?: string; taskQueue?: string; outboxPath?: string; classifier?: Classifier; connectors?: Partial<ActivityDeps>; dataConverter?: DataConverter } = {},
 ): Promise<TestWarden> {
   const address = opts.address ?? process.env.WARDEN_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('WARDEN_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global setup starts the server)');
@@ -72,11 +73,12 @@ export async function startWarden(
     connection: nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
+    dataConverter: opts.dataConverter,
     activities: createActivities({ ...dryRunConnectors(outboxPath), uiBaseUrl: 'http://localhost:8233', classifier: opts.classifier, ...opts.connectors }),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: opts.dataConverter });
   return {
     client,
     taskQueue,
