@@ -1,7 +1,7 @@
 /**
  * warden: the responder's command line.
  *
- *   warden cases list [--all] [--stage S] [--severity SEV2] [--queue Q] [--json]
+ *   warden cases list [--all] [--stage S] [--severity SEV2] [--category C] [--queue Q] [--json]
  *   warden cases show <case> [--json]
  *   warden ack <case> --as <user>
  *   warden assign <case> <assignee> --as <user>
@@ -15,35 +15,27 @@
  *   warden policy check [file]
  *
  * <case> is a case id (WRD-…) or its workflow id (case-WRD-…).
+ *
+ * With --api <url> --token <token> (or WARDEN_API_URL and WARDEN_API_TOKEN), cases list/show and
+ * the actions go through Warden's HTTP API as the token's identity (no --as); without them, the
+ * CLI talks to Temporal directly.
  */
 import { parseArgs } from 'node:util';
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
 import { connectClient } from './temporal';
 import type { CaseView, Resolution } from './domain';
 import { readFileSync } from 'node:fs';
 import { auditClassifications, auditRow, type AuditReport, type AuditRow, describeIssues, ReportInput, type Severity, triage } from './domain';
-import { renderAudit, renderCase, renderCaseList, renderTriage, type CaseListRow } from './render';
-import {
-  acknowledgeUpdate,
-  assignUpdate,
-  caseIdFrom,
-  caseViewQuery,
-  closeUpdate,
-  deescalateUpdate,
-  escalateUpdate,
-  overrideUpdate,
-  signOffUpdate,
-  WardenCategory,
-  WardenQueue,
-  WardenSeverity,
-  WardenStatus,
-  WORKFLOW_TYPE,
-  workflowIdFor,
-} from './workflows/definitions';
+import { renderAudit, renderCase, renderCaseList, renderTriage } from './render';
+import { ActionRefusedError, type ActionInputs, type ActionName, type CaseFilter, type CaseListRow, fetchCase, listCases, performAction } from './api/cases';
+import { ApiClient } from './api/client';
+import { WORKFLOW_TYPE } from './workflows/definitions';
+
+export { fetchCase, listCases };
 
 const USAGE = `usage:
-  warden cases list [--all] [--stage S] [--severity SEV1..4] [--queue Q] [--json]
+  warden cases list [--all] [--stage S] [--severity SEV1..4] [--category C] [--queue Q] [--json]
   warden cases show <case> [--json]
   warden ack <case> --as <user>
   warden assign <case> <assignee> --as <user>
@@ -55,47 +47,14 @@ const USAGE = `usage:
   warden audit [--json]                 how often the automated category/severity held, over closed cases
   warden triage <file|-> [--json]       triage a report (generic JSON) without opening a case
   warden policy check [file]
+  --api <url> --token <token>           list, show and act through Warden's HTTP API as the token's identity
+                                        (instead of --as; also WARDEN_API_URL, WARDEN_API_TOKEN)
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WARDEN_POLICY`;
 
 class UsageError extends Error {}
 
 async function connect(): Promise<Client> {
   return (await connectClient()).client;
-}
-
-/** The case view: queried from a running case, or the result of a closed one. */
-export async function fetchCase(client: Client, caseRef: string): Promise<CaseView> {
-  const handle = client.workflow.getHandle(workflowIdFor(caseRef));
-  const description = await handle.describe();
-  if (description.status.name === 'RUNNING') return handle.query(caseViewQuery);
-  if (description.status.name === 'COMPLETED') return handle.result();
-  throw new Error(`case ${caseRef} is ${description.status.name.toLowerCase()}`);
-}
-
-export async function listCases(
-  client: Client,
-  filter: { all?: boolean; stage?: string; severity?: string; queue?: string },
-): Promise<CaseListRow[]> {
-  const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
-  if (!filter.all) clauses.push(`ExecutionStatus = 'Running'`);
-  const quote = (v: string) => `'${v.replace(/'/g, '')}'`;
-  if (filter.stage) clauses.push(`WardenStatus = ${quote(filter.stage)}`);
-  if (filter.severity) clauses.push(`WardenSeverity = ${quote(filter.severity)}`);
-  if (filter.queue) clauses.push(`WardenQueue = ${quote(filter.queue)}`);
-  const rows: CaseListRow[] = [];
-  for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
-    const sa = wf.typedSearchAttributes;
-    rows.push({
-      caseId: caseIdFrom(wf.workflowId),
-      status: wf.status.name,
-      stage: sa.get(WardenStatus) ?? '',
-      severity: sa.get(WardenSeverity) ?? '',
-      category: sa.get(WardenCategory) ?? '',
-      queue: sa.get(WardenQueue) ?? '',
-      openedAt: wf.startTime.toISOString(),
-    });
-  }
-  return rows;
 }
 
 /** The audit over every closed case that was classified. */
@@ -109,38 +68,71 @@ export async function auditClosedCases(client: Client): Promise<AuditReport> {
   return auditClassifications(rows);
 }
 
-async function act(args: string[], values: Record<string, string | boolean | undefined>): Promise<CaseView> {
+type Values = Record<string, string | boolean | undefined>;
+
+/** The action a verb names and what it takes, from the command line. */
+function actionFrom(args: string[], values: Values): { caseRef: string; action: ActionName; input: ActionInputs[ActionName] } {
   const [verb, caseRef, extra] = args;
   if (!caseRef) throw new UsageError(`${verb}: which case?`);
-  const actor = values.as as string | undefined;
-  if (!actor) throw new UsageError(`${verb}: say who is acting with --as <user>`);
-  const reason = values.reason as string | undefined;
-  const client = await connect();
-  const handle = client.workflow.getHandle(workflowIdFor(caseRef));
+  const reason = (values.reason as string | undefined) ?? '';
   switch (verb) {
     case 'ack':
-      return handle.executeUpdate(acknowledgeUpdate, { args: [{ actor }] });
+      return { caseRef, action: 'acknowledge', input: {} };
     case 'assign':
       if (!extra) throw new UsageError('assign: who is the assignee?');
-      return handle.executeUpdate(assignUpdate, { args: [{ actor, assignee: extra }] });
+      return { caseRef, action: 'assign', input: { assignee: extra } };
     case 'escalate':
-      return handle.executeUpdate(escalateUpdate, { args: [{ actor, reason: reason ?? '' }] });
     case 'deescalate':
-      return handle.executeUpdate(deescalateUpdate, { args: [{ actor, reason: reason ?? '' }] });
+      return { caseRef, action: verb, input: { reason } };
     case 'signoff':
       if (!extra) throw new UsageError('signoff: which criterion?');
-      return handle.executeUpdate(signOffUpdate, { args: [{ actor, criterion: extra, note: values.note as string | undefined }] });
+      return { caseRef, action: 'signoff', input: { criterion: extra, note: values.note as string | undefined } };
     case 'override':
-      return handle.executeUpdate(overrideUpdate, {
-        args: [{ actor, reason: reason ?? '', category: values.category as string | undefined, severity: values.severity as Severity | undefined }],
-      });
+      return {
+        caseRef,
+        action: 'override',
+        input: { reason, category: values.category as string | undefined, severity: values.severity as Severity | undefined },
+      };
     case 'close':
-      return handle.executeUpdate(closeUpdate, {
-        args: [{ actor, reason: reason ?? '', resolution: values.resolution as Resolution | undefined }],
-      });
+      return { caseRef, action: 'close', input: { reason, resolution: values.resolution as Resolution | undefined } };
     default:
       throw new UsageError(`unknown command ${verb}`);
   }
+}
+
+/** Where cases are read and acted on: Warden's HTTP API when given one, else Temporal directly. */
+interface Cases {
+  list(filter: CaseFilter): Promise<CaseListRow[]>;
+  show(caseRef: string): Promise<CaseView>;
+  act(args: string[], values: Values): Promise<CaseView>;
+}
+
+function casesFrom(values: Values): Cases {
+  const apiUrl = (values.api as string | undefined) ?? process.env.WARDEN_API_URL;
+  if (apiUrl) {
+    const token = (values.token as string | undefined) ?? process.env.WARDEN_API_TOKEN;
+    if (!token) throw new UsageError('--api needs --token <token> (or WARDEN_API_TOKEN)');
+    const api = new ApiClient(apiUrl, token);
+    return {
+      list: (filter) => api.listCases(filter),
+      show: (caseRef) => api.fetchCase(caseRef),
+      act: (args, v) => {
+        if (v.as) throw new UsageError('with --api, the token says who is acting: drop --as');
+        const { caseRef, action, input } = actionFrom(args, v);
+        return api.act(caseRef, action, input);
+      },
+    };
+  }
+  return {
+    list: async (filter) => listCases(await connect(), filter),
+    show: async (caseRef) => fetchCase(await connect(), caseRef),
+    act: async (args, v) => {
+      const { caseRef, action, input } = actionFrom(args, v);
+      const actor = v.as as string | undefined;
+      if (!actor) throw new UsageError(`${args[0]}: say who is acting with --as <user>`);
+      return performAction(await connect(), caseRef, action, actor, input);
+    },
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -157,6 +149,8 @@ async function main(argv: string[]): Promise<number> {
       queue: { type: 'string' },
       category: { type: 'string' },
       all: { type: 'boolean' },
+      api: { type: 'string' },
+      token: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -168,13 +162,14 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'cases' && sub === 'list') {
-    const rows = await listCases(await connect(), values);
+    const { all, stage, severity, category, queue } = values;
+    const rows = await casesFrom(values).list({ all, stage, severity, category, queue });
     out(rows, () => renderCaseList(rows));
     return 0;
   }
   if (command === 'cases' && sub === 'show') {
     if (!positionals[2]) throw new UsageError('cases show: which case?');
-    const view = await fetchCase(await connect(), positionals[2]);
+    const view = await casesFrom(values).show(positionals[2]);
     out(view, () => renderCase(view));
     return 0;
   }
@@ -200,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override'].includes(command)) {
-    const view = await act(positionals, values);
+    const view = await casesFrom(values).act(positionals, values);
     out(view, () => renderCase(view));
     return 0;
   }
@@ -212,7 +207,7 @@ if (require.main === module) {
     .then((code) => process.exit(code))
     .catch((err) => {
       if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`);
-      else if (err instanceof WorkflowUpdateFailedError) console.error(`refused: ${err.cause?.message ?? err.message}`);
+      else if (err instanceof ActionRefusedError) console.error(`refused: ${err.message}`);
       else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(err instanceof UsageError ? 2 : 1);
     });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseView } from '../src/domain';
-import { acknowledgeUpdate, assignUpdate, caseViewQuery, closeUpdate, deescalateUpdate, overrideUpdate, recordFilingUpdate, signOffUpdate } from '../src/workflows/definitions';
+import { acknowledgePartyUpdate, acknowledgeUpdate, assignUpdate, caseViewQuery, escalateUpdate, closeUpdate, deescalateUpdate, overrideUpdate, recordFilingUpdate, signOffUpdate } from '../src/workflows/definitions';
 import { type DevServer, startDevServer, temporalBinary } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
@@ -115,6 +115,23 @@ async function main(): Promise<void> {
     await hh.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'gdpr-art33/notify-authority', reference: 'DPA-1' }] });
     await hh.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'contained and reported', resolution: 'accepted-risk' }] });
     await save(w, 'regulatory-clock', h.caseId);
+
+    // 9. A declared incident brings in the response plan's parties; one acknowledges, the rest are released at close.
+    const partyPolicy = testPolicy({
+      parties: [
+        { id: 'mssp', name: 'Managed security provider', email: 'soc@mssp.example', acknowledgeWithin: '1h' },
+        { id: 'insurer', name: 'Cyber insurer', webhook: 'https://claims.insurer.example/hook' },
+      ],
+    });
+    const k = await w.file(sampleReport({ title: 'Ransomware on a file server' }), partyPolicy);
+    await stage(w, k.caseId, 'responding');
+    const hk = w.handle(k.caseId);
+    await hk.executeUpdate(escalateUpdate, { args: [{ actor: 'bob', reason: 'ransomware' }] });
+    await eventually(async () => (((await w.view(k.caseId)) as CaseView).parties?.filter((p) => p.status === 'notified').length === 2 ? true : undefined), 'parties notified');
+    await hk.executeUpdate(acknowledgePartyUpdate, { args: [{ actor: 'bob', party: 'mssp' }] });
+    await eventually(async () => (((await w.view(k.caseId)) as CaseView).parties?.find((p) => p.id === 'mssp')?.status === 'acknowledged' ? true : undefined), 'acknowledged');
+    await hk.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
+    await save(w, 'third-parties', k.caseId);
   } finally {
     await w.stop();
     await server.stop();

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { classifierFromEnv } from './classifier';
+import { httpFailure, unavailable } from './failures';
 import { createIncidentPort, dryRunIncidents } from './incidentio';
 import type { ActivityDeps } from './index';
 import { createMailPort, dryRunMail } from './mail';
@@ -16,7 +17,7 @@ import { createSlackPort, dryRunSlack } from './slack';
 export type ConnectorMode = 'live' | 'dry-run';
 
 export interface Connectors {
-  deps: Pick<ActivityDeps, 'slack' | 'pager' | 'incidents' | 'mail' | 'operatorAlerts' | 'classifier'>;
+  deps: Pick<ActivityDeps, 'slack' | 'pager' | 'incidents' | 'mail' | 'operatorAlerts' | 'classifier' | 'webhooks'>;
   modes: Record<'slack' | 'pagerduty' | 'incidentio' | 'mail', ConnectorMode>;
 }
 
@@ -57,8 +58,22 @@ export function connectorsFromEnv(outboxPath: string, env: NodeJS.ProcessEnv = p
     if (env.SLACK_BOT_TOKEN && operatorChannel) await slack.postMessage(operatorChannel, text, key).catch(() => undefined);
   };
 
+  // Third parties' webhooks are only called for real when WARDEN_WEBHOOKS_LIVE=true.
+  const webhooks =
+    env.WARDEN_WEBHOOKS_LIVE === 'true'
+      ? async (url: string, body: Record<string, unknown>, key: string) => {
+          let res: Response;
+          try {
+            res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs ?? 10_000) });
+          } catch (err) {
+            throw unavailable('webhook', new URL(url).host, (err as Error).name === 'TimeoutError' ? 'timed out' : 'network error');
+          }
+          if (!res.ok) throw httpFailure('webhook', new URL(url).host, res.status, res.statusText, res.headers.get('retry-after'));
+        }
+      : async (url: string, body: Record<string, unknown>, key: string) => void (await outbox.deliver({ system: 'webhook', kind: 'post', key, body: { url, ...body } }));
+
   return {
-    deps: { slack, pager, incidents, mail, operatorAlerts, classifier: classifierFromEnv(env) },
+    deps: { slack, pager, incidents, mail, operatorAlerts, webhooks, classifier: classifierFromEnv(env) },
     modes: {
       slack: env.SLACK_BOT_TOKEN ? 'live' : 'dry-run',
       pagerduty: env.PAGERDUTY_ROUTING_KEY ? 'live' : 'dry-run',

@@ -5,7 +5,7 @@
  */
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ClassifiableText, Classification, TimelineEntry } from '../domain';
+import type { ClassifiableText, Classification, Policy, TimelineEntry } from '../domain';
 import { type Classifier, rulesClassifier, type Taxonomy } from './classifier';
 import { workflowIdFor } from '../workflows/definitions';
 import { type CheckFacts, type CheckResult, RECOVERY_CHECKS, type RecoveryCheck } from './checks';
@@ -39,6 +39,8 @@ export interface ActivityDeps {
   mail: MailPort;
   checks?: Record<string, RecoveryCheck>;
   classifier?: Classifier;
+  /** Delivers JSON to a third party's webhook (idempotency key in the Idempotency-Key header). */
+  webhooks?: (url: string, body: Record<string, unknown>, key: string) => Promise<void>;
   /** Where operator alerts go besides the log (an operations channel, the outbox). */
   operatorAlerts?: (text: string, key: string) => Promise<void>;
   /** Base URL of the Temporal Web UI, for links back to the case. */
@@ -47,7 +49,7 @@ export interface ActivityDeps {
 }
 
 /** Every connector in dry-run mode: what would be sent is written to the outbox file. */
-export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack' | 'pager' | 'incidents' | 'mail' | 'operatorAlerts'> {
+export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack' | 'pager' | 'incidents' | 'mail' | 'operatorAlerts' | 'webhooks'> {
   const outbox = new Outbox(outboxPath);
   return {
     slack: dryRunSlack(outbox),
@@ -55,11 +57,14 @@ export function dryRunConnectors(outboxPath: string): Pick<ActivityDeps, 'slack'
     incidents: dryRunIncidents(outbox),
     mail: dryRunMail(outbox),
     operatorAlerts: async (text, key) => void (await outbox.deliver({ system: 'operator', kind: 'alert', key, body: { text } })),
+    webhooks: async (url, body, key) => void (await outbox.deliver({ system: 'webhook', kind: 'post', key, body: { url, ...body } })),
   };
 }
 
 /** Used only for cases opened under a policy without `paging.priority`. */
 const PAGER_SEVERITY: Record<string, PagerSeverity> = { SEV1: 'critical', SEV2: 'error', SEV3: 'warning', SEV4: 'info' };
+
+type Party = Policy['parties'][number];
 
 export type ReporterNotice = 'false-alarm' | 'received' | 'resolved' | 'needs-info';
 
@@ -162,6 +167,20 @@ export function createActivities(deps: ActivityDeps) {
         if (reporter.id.includes('@'))
           await deps.mail.send({ to: reporter.id, subject: `${subject} (${input.caseId})`, text: input.text, inReplyTo: reporter.messageId }, key);
         else await deps.slack.directMessage(reporter.id, `${subject} (${input.caseId}): ${input.text}`, key);
+      }
+    },
+
+    /** Tell a third party of the response plan, by its route: mail, a Slack (Connect) channel, or a webhook. */
+    async notifyParty(input: { caseId: string; party: Party; kind: 'notice' | 'reminder'; text: string; key: string }): Promise<void> {
+      const { party } = input;
+      const key = `${input.caseId}:party:${party.id}:${input.key}`;
+      const subject = `${input.kind === 'reminder' ? 'Reminder: ' : ''}security incident ${input.caseId}${party.acknowledgeWithin ? ' (acknowledgement requested)' : ''}`;
+      const text = `${input.text}\nYou receive: ${party.receives}.${party.acknowledgeWithin ? ` Please acknowledge within ${party.acknowledgeWithin}.` : ''}`;
+      if (party.email) await deps.mail.send({ to: party.email, subject, text }, key);
+      else if (party.slackChannel) await deps.slack.postMessage(party.slackChannel, `${subject}\n${text}`, key);
+      else if (party.webhook) {
+        if (!deps.webhooks) throw ApplicationFailure.nonRetryable('no webhook delivery configured', 'VendorRejected');
+        await deps.webhooks(party.webhook, { caseId: input.caseId, party: party.id, kind: input.kind, subject, text }, key);
       }
     },
 

@@ -77,6 +77,16 @@ export interface Override {
   was: { category?: string; severity?: Severity };
 }
 
+export interface PartyLine {
+  id: string;
+  name: string;
+  /** notifying, notified, reminded, escalated, acknowledged, released, failed */
+  status: string;
+  detail: string;
+  at: string;
+  workflowId: string;
+}
+
 export interface Notice {
   channel: string;
   ref?: string;
@@ -117,6 +127,8 @@ export interface CaseState {
   regulatoryFlags: RegulatoryFlag[];
   /** Regulatory notification clocks running on the case. */
   clocks: RegulatoryClock[];
+  /** Third parties of the response plan involved in the incident, one line each. */
+  parties: PartyLine[];
   /** Forensic evidence items with their chain of custody (bodies stored outside history). */
   evidenceItems: EvidenceItem[];
   paged: boolean;
@@ -174,6 +186,7 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     regulatoryFlags: [],
     clocks: [],
     evidenceItems: [],
+    parties: [],
     paged: false,
     assignees: [],
     escalations: [],

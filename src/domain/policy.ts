@@ -200,6 +200,34 @@ export const PolicySchema = z
         }),
       )
       .default([]),
+    /**
+     * The response plan's third parties (RS.MA-01): who is told when an incident is declared,
+     * by which route, what they receive, and whether and by when they must acknowledge.
+     */
+    parties: z
+      .array(
+        z
+          .object({
+            id: Id,
+            name: z.string().min(1),
+            /** Contact route: an e-mail address, a Slack (Connect) channel, or a webhook URL. */
+            email: z.string().email().optional(),
+            slackChannel: z.string().optional(),
+            webhook: z.string().url().optional(),
+            /** What they must receive, in words (goes into the notice). */
+            receives: z.string().default('the incident summary'),
+            /** Involved when the case's category is one of these (any when absent)… */
+            categories: z.array(Id).optional(),
+            /** …and its severity is at or above this (any when absent). */
+            atOrAbove: Severity.optional(),
+            acknowledgeWithin: Duration.optional(),
+            remindEvery: Duration.default('4h'),
+            /** Tell the incident commander when the party stays silent this long. */
+            escalateAfter: Duration.default('24h'),
+          })
+          .refine((p) => p.email || p.slackChannel || p.webhook, 'a party needs a contact route: email, slackChannel or webhook'),
+      )
+      .default([]),
     /** What closing a declared (escalated) incident as resolved requires. */
     review: z
       .object({ required: z.array(z.enum(['summary', 'rootCause', 'impact', 'lessons', 'followUps'])).default(['summary', 'rootCause', 'impact', 'lessons', 'followUps']) })

@@ -10,6 +10,9 @@ import { parseGenericReport } from './generic';
 import { HttpError, parseJson, readBody, send } from './http';
 import type { WebhookSource } from './sources';
 import { createSlackInteractivityHandler } from './slack-interactivity';
+import type { ApiAuthConfig } from '../api/auth';
+import { createApiRouter } from '../api/router';
+import { countedFiling, countFiled, countRefused, createJsonLogger, errorFields, intakeRegistry, intakeSource, type JsonLogger, type ReadinessCheck, sendMetrics, sendReadiness, temporalReadiness } from '../observability';
 
 export interface IntakeOptions {
   client: Client;
@@ -28,6 +31,12 @@ export interface IntakeOptions {
   sources?: WebhookSource[];
   /** The filer to share with other sources (the mailbox); one is made when absent. */
   filer?: ReportFiler;
+  /** GET /readyz: default, Temporal answers getSystemInfo (cached a few seconds). */
+  readiness?: ReadinessCheck;
+  /** The structured log (default: JSON lines on stdout, secrets redacted). */
+  logger?: JsonLogger;
+  /** The HTTP API's credentials (src/api); without any, /api/v1 is not served. */
+  api?: ApiAuthConfig;
 }
 
 export function createIntakeServer(options: IntakeOptions): Server {
@@ -36,16 +45,25 @@ export function createIntakeServer(options: IntakeOptions): Server {
   // One filer for every route (and the mailbox, when it shares it): group commit across requests.
   const filer = options.filer ?? new ReportFiler(client, policy, taskQueue);
   const slack = slackSigningSecret
-    ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue, botToken: slackBotToken, apiUrl: slackApiUrl, file: filer.file })
+    ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue, botToken: slackBotToken, apiUrl: slackApiUrl, file: countedFiling('slack', filer.file) })
     : undefined;
+  // Observability: readiness, metrics, the structured error log.
+  const readiness = options.readiness ?? temporalReadiness(client);
+  const logger = options.logger ?? createJsonLogger({ level: process.env.WARDEN_LOG_LEVEL, fields: { component: 'intake' } });
+  const routeSource = (path: string) => (path === '/webhooks/generic' || byPath.has(path) || (slack && path === '/slack/interactivity') ? intakeSource(path) : 'none');
+  const api = createApiRouter({ client, policy, auth: options.api });
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
     try {
+      if (api && url.pathname.startsWith('/api/')) return await api(req, res, url);
       if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok', policyVersion: policy.version });
+      if (url.pathname === '/readyz' && req.method === 'GET') return await sendReadiness(res, readiness);
+      if (url.pathname === '/metrics' && req.method === 'GET') return await sendMetrics(res, intakeRegistry);
       if (url.pathname === '/webhooks/generic') {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
         const report = parseGenericReport(parseJson(await readBody(req)));
         const filed = await filer.file(report);
+        countFiled('generic', filed);
         return send(res, 202, filed);
       }
       const source = byPath.get(url.pathname);
@@ -53,6 +71,7 @@ export function createIntakeServer(options: IntakeOptions): Server {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
         const reports = await source.parse(await readBody(req), req.headers, url);
         const filed = await Promise.all(reports.map((report) => filer.file(report)));
+        countFiled(intakeSource(url.pathname), filed);
         return send(res, 202, { reports: filed });
       }
       if (slack && url.pathname === '/slack/interactivity') {
@@ -61,8 +80,10 @@ export function createIntakeServer(options: IntakeOptions): Server {
       }
       throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
     } catch (err) {
+      const source = routeSource(url.pathname);
+      if (source !== 'none') countRefused(source, err instanceof HttpError ? err.status : 503);
       if (err instanceof HttpError) return send(res, err.status, { error: err.message, reasons: err.reasons });
-      console.error('intake error', err instanceof Error ? err.message : err);
+      logger.error('intake error', { path: url.pathname, ...errorFields(err) });
       // Temporal unreachable or similar: the sender should retry, nothing was accepted.
       return send(res, 503, { error: 'report not accepted; retry later' });
     }

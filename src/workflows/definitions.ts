@@ -77,6 +77,19 @@ export interface CustodyInput extends ActorInput {
   reason: string;
 }
 
+/** A third party's coordination child reports a step to its case. */
+export const partyStatusSignal = defineSignal<[{ party: string; status: string; detail: string; at: string; workflowId: string }]>('partyStatus');
+
+export interface PartyActionInput extends ActorInput {
+  party: string;
+  reason?: string;
+}
+/** Record that a third party acknowledged (e.g. by phone), or release a party from the incident. */
+export const acknowledgePartyUpdate = defineUpdate<CaseView, [PartyActionInput]>('acknowledgeParty');
+export const releasePartyUpdate = defineUpdate<CaseView, [PartyActionInput]>('releaseParty');
+/** Bring in a party of the response plan that was not involved yet. */
+export const addPartyUpdate = defineUpdate<CaseView, [PartyActionInput]>('addParty');
+
 /** Record a collected evidence item (its hash and where its body is stored). */
 export const recordEvidenceUpdate = defineUpdate<CaseView, [EvidenceInput]>('recordEvidence');
 /** Hand an evidence item to someone else; the chain of custody records it. */

@@ -13,7 +13,10 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
+  ParentClosePolicy,
+  startChild,
   patched,
   proxyActivities,
   setHandler,
@@ -55,6 +58,7 @@ import {
   viewOf,
 } from '../domain';
 import type { CaseSummary, ReporterNotice, WardenActivities } from '../activities';
+import { partyAcknowledgedSignal, partyReleasedSignal, thirdPartyCoordination } from './third-party';
 import {
   acknowledgeUpdate,
   assignUpdate,
@@ -63,8 +67,12 @@ import {
   closeUpdate,
   deescalateUpdate,
   escalateUpdate,
+  acknowledgePartyUpdate,
+  addPartyUpdate,
   overrideUpdate,
+  partyStatusSignal,
   recordEvidenceUpdate,
+  releasePartyUpdate,
   recordFilingUpdate,
   transferCustodyUpdate,
   reportSignal,
@@ -74,6 +82,7 @@ import {
   WardenQueue,
   WardenSeverity,
   WardenStatus,
+  workflowIdFor,
 } from './definitions';
 
 const { classifyReport, runRecoveryCheck } = proxyActivities<WardenActivities>({
@@ -93,6 +102,8 @@ const ONE_NOTICE_PER_ACTIVITY = 'one-notice-per-activity';
 const NOTICE_CONCURRENCY = 20;
 /** Patch: a report missing required fields opens its case and the reporter is asked for them. */
 const ASK_FOR_MISSING_FIELDS = 'ask-for-missing-fields';
+/** Patch: declaring an incident brings in the response plan's third parties. */
+const THIRD_PARTIES = 'third-party-coordination';
 /** Patch: flagged regimes start durable regulatory notification clocks. */
 const REGULATORY_CLOCKS = 'regulatory-clocks';
 /** How many recent report ids a case remembers to ignore a report filed twice. */
@@ -116,6 +127,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     state.recentReportIds ??= [];
     state.clocks ??= [];
     state.evidenceItems ??= [];
+    state.parties ??= [];
   }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
@@ -299,6 +311,72 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
           const pending = state.recovery.filter((c) => !c.passed).map((c) => c.id);
           refuse(`cannot close as resolved before the recovery gate passes (pending: ${pending.join(', ') || 'none'}; stage ${state.stage})`);
         }
+      },
+    },
+  );
+
+  // ── Third parties (RS.MA-01) ───────────────────────────────────────────────────────────────
+
+  const partyOpen = (line: { status: string }) => line.status !== 'acknowledged' && line.status !== 'released';
+  const involved = (party: Policy['parties'][number]) =>
+    (!party.categories || party.categories.includes(categoryOf(state) ?? '')) && (!party.atOrAbove || (state.severity !== undefined && atOrAbove(state.severity, party.atOrAbove)));
+
+  async function bringInParty(party: Policy['parties'][number], why: string): Promise<void> {
+    if (state.parties.some((p) => p.id === party.id)) return;
+    const caseWorkflowId = workflowIdFor(state.caseId);
+    const workflowId = `${caseWorkflowId}-party-${party.id}`;
+    state.parties.push({ id: party.id, name: party.name, status: 'notifying', detail: why, at: at(), workflowId });
+    note(WARDEN, `third party brought in: ${party.name}`, why);
+    await startChild(thirdPartyCoordination, {
+      workflowId,
+      args: [{ caseId: state.caseId, caseWorkflowId, party, summary: `${summary().severity ?? ''} ${state.caseId}: ${state.title}`.trim(), commanders: commanders() }],
+      // The party's coordination outlives a continue-as-new of the case; the case releases it when it closes.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  }
+
+  setHandler(partyStatusSignal, ({ party, status, detail }) => {
+    const line = state.parties.find((p) => p.id === party);
+    if (!line) return;
+    line.status = status;
+    line.detail = detail;
+    line.at = at();
+    note(WARDEN, `${line.name}: ${status}`, detail);
+  });
+
+  const partyAction = (action: 'acknowledge' | 'release') => ({
+    handler: async ({ actor, party, reason }: { actor: string; party: string; reason?: string }) => {
+      const line = state.parties.find((p) => p.id === party)!;
+      const child = getExternalWorkflowHandle(line.workflowId);
+      if (action === 'acknowledge') await child.signal(partyAcknowledgedSignal, { by: actor, note: reason });
+      else await child.signal(partyReleasedSignal, { by: actor, reason: reason ?? '' });
+      return viewOf(state);
+    },
+    validator: ({ actor, party, reason }: { actor: string; party: string; reason?: string }) => {
+      if (!rolesOf(policy, actor).length) refuse(`${actor} holds no role`);
+      const line = state.parties.find((p) => p.id === party);
+      if (!line) refuse(`no third party "${party}" on this case (parties: ${state.parties.map((p) => p.id).join(', ') || 'none'})`);
+      if (!partyOpen(line!)) refuse(`${line!.name} is already ${line!.status}`);
+      if (action === 'release' && !reason?.trim()) refuse('release: a reason is required');
+    },
+  });
+  const acknowledgeParty = partyAction('acknowledge');
+  setHandler(acknowledgePartyUpdate, acknowledgeParty.handler, { validator: acknowledgeParty.validator });
+  const releaseParty = partyAction('release');
+  setHandler(releasePartyUpdate, releaseParty.handler, { validator: releaseParty.validator });
+
+  setHandler(
+    addPartyUpdate,
+    async ({ actor, party, reason }) => {
+      await bringInParty(policy.parties.find((p) => p.id === party)!, `added by ${actor}${reason ? `: ${reason}` : ''}`);
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, party }) => {
+        refuse(authorize(policy, actor, [policy.incidentCommanderRole], 'add a third party'));
+        if (!policy.parties.some((p) => p.id === party)) refuse(`no party "${party}" in the response plan (parties: ${policy.parties.map((p) => p.id).join(', ') || 'none'})`);
+        if (state.parties.some((p) => p.id === party)) refuse(`${party} is already involved`);
+        if (state.stage === 'closed') refuse('the case is closed');
       },
     },
   );
@@ -633,6 +711,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     await sideEffect('escalation summary', () =>
       notify.postEscalationSummary({ summary: summary(), channel: channel(), escalation: e.number, triggers, timeline: state.timeline }),
     );
+    if (e.number === 1 && patched(THIRD_PARTIES))
+      for (const party of policy.parties.filter(involved)) await bringInParty(party, 'the response plan names it for this incident');
   }
 
   async function carryOutDeescalation(d: { actor: string; reason: string; escalation: number }): Promise<void> {
@@ -802,6 +882,10 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         await sideEffect('close incident', () =>
           notify.updateIncident({ incidentRef: e.incidentRef!, change: { status: 'closed' }, key: `${e.incidentRef}-closed` }),
         );
+    for (const line of state.parties.filter(partyOpen))
+      await getExternalWorkflowHandle(line.workflowId)
+        .signal(partyReleasedSignal, { by: WARDEN, reason: `case closed (${closure.resolution})` })
+        .catch(() => undefined); // it may have ended on its own meanwhile
     // A false alarm found at validation has told its reporters already.
     if (closure.resolution === 'false-alarm' && closure.by !== WARDEN) await tellReporters('false-alarm', closure.reason);
     else if (closure.resolution !== 'false-alarm')

@@ -1,0 +1,150 @@
+/**
+ * Cases through Temporal: list them by their search attributes, read one case's view, and take
+ * a human action on one through its update. Shared by the CLI and the HTTP API; the workflow's
+ * update validators decide what the policy allows, this module only reports their answer.
+ */
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { CaseView, Resolution, Severity } from '../domain';
+import type { CaseListRow } from '../render';
+import {
+  acknowledgeUpdate,
+  assignUpdate,
+  caseIdFrom,
+  caseViewQuery,
+  closeUpdate,
+  deescalateUpdate,
+  escalateUpdate,
+  overrideUpdate,
+  signOffUpdate,
+  WardenCategory,
+  WardenQueue,
+  WardenSeverity,
+  WardenStatus,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+} from '../workflows/definitions';
+
+export type { CaseListRow };
+
+export interface CaseFilter {
+  /** Closed cases too (default: open ones only). */
+  all?: boolean;
+  stage?: string;
+  severity?: string;
+  category?: string;
+  queue?: string;
+  /** At most this many rows. */
+  limit?: number;
+}
+
+/** No case has this id (no workflow, open or closed). */
+export class CaseNotFoundError extends Error {
+  constructor(readonly caseRef: string) {
+    super(`no case ${caseIdFrom(caseRef)}`);
+  }
+}
+
+/** The case exists but cannot answer: closed (for an action), or terminated/failed. */
+export class CaseUnavailableError extends Error {}
+
+/** The workflow's validator refused the action; the message is its reason. Nothing changed. */
+export class ActionRefusedError extends Error {}
+
+/** The visibility query for a filter: Warden's workflow type, and one clause per search attribute. */
+export function caseListQuery(filter: CaseFilter): string {
+  const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+  if (!filter.all) clauses.push(`ExecutionStatus = 'Running'`);
+  const quote = (v: string) => `'${v.replace(/['"\\]/g, '')}'`;
+  if (filter.stage) clauses.push(`${WardenStatus.name} = ${quote(filter.stage)}`);
+  if (filter.severity) clauses.push(`${WardenSeverity.name} = ${quote(filter.severity)}`);
+  if (filter.category) clauses.push(`${WardenCategory.name} = ${quote(filter.category)}`);
+  if (filter.queue) clauses.push(`${WardenQueue.name} = ${quote(filter.queue)}`);
+  return clauses.join(' AND ');
+}
+
+export async function listCases(client: Client, filter: CaseFilter = {}): Promise<CaseListRow[]> {
+  const rows: CaseListRow[] = [];
+  for await (const wf of client.workflow.list({ query: caseListQuery(filter) })) {
+    if (filter.limit !== undefined && rows.length >= filter.limit) break;
+    const sa = wf.typedSearchAttributes;
+    rows.push({
+      caseId: caseIdFrom(wf.workflowId),
+      status: wf.status.name,
+      stage: sa.get(WardenStatus) ?? '',
+      severity: sa.get(WardenSeverity) ?? '',
+      category: sa.get(WardenCategory) ?? '',
+      queue: sa.get(WardenQueue) ?? '',
+      openedAt: wf.startTime.toISOString(),
+    });
+  }
+  return rows;
+}
+
+/** The case view: queried from a running case, or the result of a closed one. */
+export async function fetchCase(client: Client, caseRef: string): Promise<CaseView> {
+  const handle = client.workflow.getHandle(workflowIdFor(caseRef));
+  let status: string;
+  try {
+    status = (await handle.describe()).status.name;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CaseNotFoundError(caseRef);
+    throw err;
+  }
+  if (status === 'RUNNING') return handle.query(caseViewQuery);
+  if (status === 'COMPLETED') return handle.result();
+  throw new CaseUnavailableError(`case ${caseIdFrom(caseRef)} is ${status.toLowerCase()}`);
+}
+
+/** The human actions on a case, by the name the API uses, and what each takes besides the actor. */
+export interface ActionInputs {
+  acknowledge: {};
+  assign: { assignee: string };
+  escalate: { reason: string };
+  deescalate: { reason: string };
+  override: { reason: string; category?: string; severity?: Severity };
+  signoff: { criterion: string; note?: string };
+  close: { reason: string; resolution?: Resolution };
+}
+export type ActionName = keyof ActionInputs;
+
+const UPDATES: { [A in ActionName]: UpdateDefinition<CaseView, [ActionInputs[A] & { actor: string }]> } = {
+  acknowledge: acknowledgeUpdate,
+  assign: assignUpdate,
+  escalate: escalateUpdate,
+  deescalate: deescalateUpdate,
+  override: overrideUpdate,
+  signoff: signOffUpdate,
+  close: closeUpdate,
+};
+export const ACTION_NAMES = Object.keys(UPDATES) as ActionName[];
+
+/**
+ * Take `action` on a case as `actor`. Resolves to the case view after the action; rejects with
+ * ActionRefusedError (the validator's reason), CaseNotFoundError or CaseUnavailableError.
+ */
+export async function performAction<A extends ActionName>(
+  client: Client,
+  caseRef: string,
+  action: A,
+  actor: string,
+  input: ActionInputs[A],
+): Promise<CaseView> {
+  const handle = client.workflow.getHandle(workflowIdFor(caseRef));
+  const update = UPDATES[action] as UpdateDefinition<CaseView, [ActionInputs[A] & { actor: string }]>;
+  try {
+    return await handle.executeUpdate(update, { args: [{ ...input, actor }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new ActionRefusedError(err.cause?.message ?? err.message);
+    if (err instanceof WorkflowNotFoundError) {
+      // No workflow at all, or one that is no longer running (a closed case takes no action).
+      const status = await handle.describe().then(
+        (d) => d.status.name,
+        () => undefined,
+      );
+      if (!status) throw new CaseNotFoundError(caseRef);
+      throw new CaseUnavailableError(`case ${caseIdFrom(caseRef)} is ${status === 'COMPLETED' ? 'closed' : status.toLowerCase()}`);
+    }
+    throw err;
+  }
+}

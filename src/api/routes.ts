@@ -1,0 +1,148 @@
+/**
+ * The API's routes, as data: method, path, parameters, body schema and handler. The router
+ * serves exactly these, and the OpenAPI document is generated from them (src/api/openapi.ts), so
+ * the two cannot drift apart.
+ */
+import type { Client } from '@temporalio/client';
+import { z } from 'zod/v4';
+import { type Policy, RESOLUTIONS, SEVERITIES, STAGES } from '../domain';
+import { type ActionInputs, type ActionName, fetchCase, listCases, performAction } from './cases';
+import { openApiDocument } from './openapi';
+
+export const API_PREFIX = '/api/v1';
+
+export interface RouteContext<Q = Record<string, unknown>, B = unknown> {
+  client: Client;
+  policy: Policy;
+  /** The authenticated person (empty on an unauthenticated route). */
+  identity: string;
+  params: Record<string, string>;
+  query: Q;
+  body: B;
+}
+
+export interface ApiRoute {
+  method: 'GET' | 'POST';
+  /** Under API_PREFIX, with `{name}` path parameters as OpenAPI writes them. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  authenticated: boolean;
+  query?: z.ZodObject;
+  body?: z.ZodObject;
+  /** The 200 answer: its description and a JSON Schema (or $ref) for it. */
+  ok: { description: string; schema: Record<string, unknown> };
+  /** The error statuses this route can answer besides 401/403/503 (which every authenticated route can). */
+  errors: number[];
+  handle(ctx: RouteContext<any, any>): Promise<unknown>;
+}
+
+function route<Q extends z.ZodObject, B extends z.ZodObject>(
+  r: Omit<ApiRoute, 'handle' | 'query' | 'body'> & {
+    query?: Q;
+    body?: B;
+    handle(ctx: RouteContext<z.infer<Q>, z.infer<B>>): Promise<unknown>;
+  },
+): ApiRoute {
+  return r as ApiRoute;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const text = (what: string, max = 2_000) => z.string().trim().min(1, `${what} is required`).max(max);
+const reason = text('a reason');
+const term = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digits, dashes');
+
+export const CaseListQuery = z
+  .object({
+    stage: z.enum(STAGES).optional().describe('only cases in this stage (WardenStatus)'),
+    severity: z.enum(SEVERITIES).optional().describe('only cases of this severity (WardenSeverity)'),
+    category: term.optional().describe('only cases of this category (WardenCategory)'),
+    queue: term.optional().describe('only cases owned by this queue (WardenQueue)'),
+    all: z.enum(['true', 'false']).optional().describe('true: closed cases too (default: open cases only)'),
+    limit: z.coerce.number().int().min(1).max(1_000).optional().describe('at most this many cases (default 200)'),
+  })
+  .strict();
+
+/** The body each action takes: the CLI's options, never the actor (that is the authenticated caller). */
+export const ACTION_BODIES: { [A in ActionName]: z.ZodObject } = {
+  acknowledge: z.object({}).strict(),
+  assign: z.object({ assignee: text('the assignee', 200).describe('the person to assign') }).strict(),
+  escalate: z.object({ reason }).strict(),
+  deescalate: z.object({ reason }).strict(),
+  override: z
+    .object({
+      reason,
+      category: term.optional().describe('the category id (from the policy taxonomy)'),
+      severity: z.enum(SEVERITIES).optional(),
+    })
+    .strict()
+    .refine((b) => b.category || b.severity, 'give a category, a severity, or both'),
+  signoff: z.object({ criterion: text('the criterion', 200).describe('a recovery criterion id'), note: z.string().max(2_000).optional() }).strict(),
+  close: z.object({ reason, resolution: z.enum(RESOLUTIONS).optional().describe('default resolved') }).strict(),
+};
+
+const ACTION_SUMMARIES: { [A in ActionName]: string } = {
+  acknowledge: 'Acknowledge the case',
+  assign: 'Assign a person to the case',
+  escalate: 'Escalate the case',
+  deescalate: 'De-escalate the case',
+  override: 'Overrule the automated category and/or severity',
+  signoff: 'Sign off a recovery criterion',
+  close: 'Close the case',
+};
+
+const caseId = { id: 'a case id (WRD-…) or its workflow id (case-WRD-…)' };
+
+export const ROUTES: ApiRoute[] = [
+  route({
+    method: 'GET',
+    path: '/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    authenticated: false,
+    ok: { description: 'the OpenAPI 3.1 document', schema: { type: 'object' } },
+    errors: [],
+    handle: async () => openApiDocument(),
+  }),
+  route({
+    method: 'GET',
+    path: '/cases',
+    operationId: 'listCases',
+    summary: 'List cases',
+    description: 'Open cases by default, found through Temporal visibility by the search attributes the cases keep current.',
+    authenticated: true,
+    query: CaseListQuery,
+    ok: { description: 'the cases', schema: { type: 'object', properties: { cases: { type: 'array', items: ref('CaseListRow') } }, required: ['cases'] } },
+    errors: [400],
+    handle: async ({ client, query }) => ({
+      cases: await listCases(client, { ...query, all: query.all === 'true', limit: query.limit ?? 200 }),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/cases/{id}',
+    operationId: 'getCase',
+    summary: 'Show a case',
+    description: `The case view: stage, severity, category, recovery criteria and the timeline. ${caseId.id}.`,
+    authenticated: true,
+    ok: { description: 'the case view', schema: ref('CaseView') },
+    errors: [404, 409],
+    handle: ({ client, params }) => fetchCase(client, params.id),
+  }),
+  ...(Object.keys(ACTION_BODIES) as ActionName[]).map((action) =>
+    route({
+      method: 'POST',
+      path: `/cases/{id}/${action}`,
+      operationId: `${action}Case`,
+      summary: ACTION_SUMMARIES[action],
+      description:
+        'Taken as the authenticated caller. The case refuses (403, with the reason, nothing changed) what the policy does not allow that person or what the case\'s stage does not allow.',
+      authenticated: true,
+      body: ACTION_BODIES[action],
+      ok: { description: 'the case view after the action', schema: ref('CaseView') },
+      errors: [400, 404, 409],
+      handle: ({ client, params, identity, body }) => performAction(client, params.id, action, identity, body as ActionInputs[typeof action]),
+    }),
+  ),
+];
