@@ -23,6 +23,7 @@
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
+import { IncidentUsageError, runIncidentCommand } from './cli-incident';
 import { connectClient } from './temporal';
 import type { CaseView, Resolution } from './domain';
 import { readFileSync } from 'node:fs';
@@ -42,10 +43,17 @@ const USAGE = `usage:
   warden escalate <case> --reason <text> --as <user>
   warden deescalate <case> --reason <text> --as <user>
   warden signoff <case> <criterion> --as <user> [--note <text>]
-  warden close <case> --reason <text> [--resolution resolved|false-alarm|duplicate|accepted-risk] --as <user>
+  warden close <case> --reason <text> [--resolution resolved|false-alarm|duplicate|accepted-risk] [--review review.json] --as <user>
   warden override <case> [--category <id>] [--severity SEV1..4] --reason <text> --as <user>
   warden audit [--json]                 how often the automated category/severity held, over closed cases
   warden triage <file|-> [--json]       triage a report (generic JSON) without opening a case
+  warden file <case> <regime/clock> --reference <ref> --as <user>     record a regulatory filing
+  warden party ack|release|add <case> <party> [--reason <text>] --as <user>
+  warden evidence add <case> --file <path> --from <source> --description <text> [--step N] --as <user>
+  warden evidence transfer <case> <item> --to <person> --reason <text> --as <user>
+  warden evidence export|verify <case> [--json]
+  warden forensics <category> [--target <asset>]                      the collection plan
+  warden review <case> [--json]                                       the post-incident review (Markdown)
   warden policy check [file]
   --api <url> --token <token>           list, show and act through Warden's HTTP API as the token's identity
                                         (instead of --as; also WARDEN_API_URL, WARDEN_API_TOKEN)
@@ -94,7 +102,16 @@ function actionFrom(args: string[], values: Values): { caseRef: string; action: 
         input: { reason, category: values.category as string | undefined, severity: values.severity as Severity | undefined },
       };
     case 'close':
-      return { caseRef, action: 'close', input: { reason, resolution: values.resolution as Resolution | undefined } };
+      return {
+        caseRef,
+        action: 'close',
+        input: {
+          reason,
+          resolution: values.resolution as Resolution | undefined,
+          // The post-incident review, as JSON: {summary, rootCause, impact, lessons, followUps: [{action, owner, due}]}
+          ...(values.review ? { review: JSON.parse(readFileSync(values.review as string, 'utf8')) } : {}),
+        },
+      };
     default:
       throw new UsageError(`unknown command ${verb}`);
   }
@@ -149,6 +166,14 @@ async function main(argv: string[]): Promise<number> {
       queue: { type: 'string' },
       category: { type: 'string' },
       all: { type: 'boolean' },
+      reference: { type: 'string' },
+      review: { type: 'string' },
+      target: { type: 'string' },
+      file: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      description: { type: 'string' },
+      step: { type: 'string' },
       api: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
@@ -194,6 +219,8 @@ async function main(argv: string[]): Promise<number> {
     out(answer, () => renderTriage(answer));
     return 0;
   }
+  const incident = await runIncidentCommand(positionals, values, connect, () => loadPolicyFile(loadConfig().policyPath), out);
+  if (incident !== undefined) return incident;
   if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override'].includes(command)) {
     const view = await casesFrom(values).act(positionals, values);
     out(view, () => renderCase(view));
@@ -206,9 +233,9 @@ if (require.main === module) {
   main(process.argv.slice(2))
     .then((code) => process.exit(code))
     .catch((err) => {
-      if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`);
+      if (err instanceof UsageError || err instanceof IncidentUsageError) console.error(`${err.message}\n${USAGE}`);
       else if (err instanceof ActionRefusedError) console.error(`refused: ${err.message}`);
       else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(err instanceof UsageError ? 2 : 1);
+      process.exit(err instanceof UsageError || err instanceof IncidentUsageError ? 2 : 1);
     });
 }

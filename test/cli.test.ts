@@ -1,5 +1,9 @@
 /** The warden CLI as a responder runs it, against the real server. */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { CaseView } from '../src/domain';
@@ -60,5 +64,25 @@ describe('warden CLI', () => {
     const view = JSON.parse(signed.stdout) as CaseView;
     expect(view.stage).toBe('recovery-gate');
     expect(view.recovery[0]).toMatchObject({ id: 'containment-confirmed', passed: true, by: 'alice', detail: 'mailbox purged' });
+  });
+
+  test('evidence recorded from a file verifies; a changed body or a broken chain does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-evidence-'));
+    const body = join(dir, 'mem.lime');
+    writeFileSync(body, 'memory image bytes');
+    const added = await warden('evidence', 'add', caseId, '--file', body, '--from', 'laptop-1234', '--description', 'memory image', '--step', '1', '--as', 'bob', '--json');
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ id: 'E1', sha256: createHash('sha256').update('memory image bytes').digest('hex'), storageRef: `file://${body}` });
+    expect((await warden('evidence', 'transfer', caseId, 'E1', '--to', 'dave', '--reason', 'analysis', '--as', 'bob')).code).toBe(0);
+    const ok = await warden('evidence', 'verify', caseId);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('ok   E1: body matches its recorded SHA-256');
+    writeFileSync(body, 'tampered');
+    const bad = await warden('evidence', 'verify', caseId);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL E1: body hash [0-9a-f]{64} differs/);
+    const plan = await warden('forensics', 'phishing', '--target', 'mailbox-1');
+    expect(plan.stdout).toContain('Forensic collection for phishing on mailbox-1');
+    expect(plan.stdout).toContain('1. Preserve the original message with full headers');
   });
 });

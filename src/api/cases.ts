@@ -5,7 +5,7 @@
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { CaseView, Resolution, Severity } from '../domain';
+import type { CaseView, Resolution, Review, Severity } from '../domain';
 import type { CaseListRow } from '../render';
 import {
   acknowledgeUpdate,
@@ -104,7 +104,7 @@ export interface ActionInputs {
   deescalate: { reason: string };
   override: { reason: string; category?: string; severity?: Severity };
   signoff: { criterion: string; note?: string };
-  close: { reason: string; resolution?: Resolution };
+  close: { reason: string; resolution?: Resolution; review?: Review };
 }
 export type ActionName = keyof ActionInputs;
 

@@ -79,7 +79,23 @@ export const ACTION_BODIES: { [A in ActionName]: z.ZodObject } = {
     .strict()
     .refine((b) => b.category || b.severity, 'give a category, a severity, or both'),
   signoff: z.object({ criterion: text('the criterion', 200).describe('a recovery criterion id'), note: z.string().max(2_000).optional() }).strict(),
-  close: z.object({ reason, resolution: z.enum(RESOLUTIONS).optional().describe('default resolved') }).strict(),
+  close: z
+    .object({
+      reason,
+      resolution: z.enum(RESOLUTIONS).optional().describe('default resolved'),
+      review: z
+        .object({
+          summary: z.string().max(5_000).optional(),
+          rootCause: z.string().max(5_000).optional(),
+          impact: z.string().max(5_000).optional(),
+          lessons: z.string().max(5_000).optional(),
+          followUps: z.array(z.object({ action: z.string().min(1).max(500), owner: z.string().min(1).max(200), due: z.string().max(40).optional() }).strict()).max(100).optional(),
+        })
+        .strict()
+        .optional()
+        .describe('the post-incident review: required (fields per policy) to close a declared incident as resolved'),
+    })
+    .strict(),
 };
 
 const ACTION_SUMMARIES: { [A in ActionName]: string } = {
