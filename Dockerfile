@@ -16,7 +16,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+COPY scripts/bundle-workflows.ts ./scripts/
+RUN npx tsc -p tsconfig.build.json && npx ts-node --transpile-only scripts/bundle-workflows.ts
 
 # ---- deps: production dependencies only (includes webpack/swc, which the worker needs at start) ----
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
@@ -32,7 +33,8 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     WARDEN_OUTBOX=/var/lib/warden/outbox.jsonl \
     WARDEN_HTTP_HOST=0.0.0.0 \
-    WARDEN_HTTP_PORT=8080
+    WARDEN_HTTP_PORT=8080 \
+    WARDEN_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 WORKDIR /app
 # Code and dependencies stay owned by root (read-only for the app user); the worker bundles the
 # workflows from dist/src/workflows in memory at start, so it needs node_modules and dist here.

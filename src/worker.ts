@@ -41,7 +41,10 @@ export async function createWorker(connection: NativeConnection, config: WardenC
     connection,
     namespace: config.namespace,
     taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    // A production build ships the workflows pre-bundled (npm run build:prod); otherwise bundle at start.
+    ...(process.env.WARDEN_WORKFLOW_BUNDLE
+      ? { workflowBundle: { codePath: process.env.WARDEN_WORKFLOW_BUNDLE } }
+      : { workflowsPath: require.resolve('./workflows') }),
     dataConverter: wardenDataConverter(),
     activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace }),
   });
