@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ActionRefusedError, fetchCase } from './api/cases';
-import { type CaseView, custodyProblems, type EvidenceItem, type Policy, responseDurations, reviewMarkdown } from './domain';
+import { type CaseView, custodyProblems, entryFor, type EvidenceItem, type Policy, responseDurations, reviewMarkdown } from './domain';
 import {
   acknowledgePartyUpdate,
   addPartyUpdate,
@@ -86,7 +86,7 @@ export async function runIncidentCommand(
     const category = need(sub, 'forensics: which category?');
     const p = policy();
     if (!p.taxonomy.some((c) => c.id === category)) throw new IncidentUsageError(`forensics: unknown category ${category} (taxonomy: ${p.taxonomy.map((c) => c.id).join(', ')})`);
-    const steps = p.forensics[category] ?? p.forensics.default ?? [];
+    const steps = entryFor(p.forensics, category) ?? [];
     const target = values.target as string | undefined;
     out({ category, target, steps }, () => [`Forensic collection for ${category}${target ? ` on ${target}` : ''} (most volatile first):`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n'));
     return 0;

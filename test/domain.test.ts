@@ -153,3 +153,11 @@ describe('policy files', () => {
     expect(demo.scoring).toEqual(policy.scoring);
   });
 });
+
+describe('policy maps', () => {
+  test('a source or category named like an object property gets the default entry', () => {
+    const r = { ...report({ source: 'valueOf', description: '', assets: [] }) };
+    expect(fingerprintText(r, policy)).toBe('source=valueof|title=t|assets=');
+    expect(() => fingerprintText({ ...r, source: 'constructor' }, policy)).not.toThrow();
+  });
+});

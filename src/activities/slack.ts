@@ -227,7 +227,7 @@ export interface SlackPortOptions {
 }
 
 /** How many recent messages the idempotency check reads. A retry follows its lost post by seconds. */
-export const HISTORY_LIMIT = 15;
+export const HISTORY_LIMIT = 200;
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;

@@ -353,6 +353,15 @@ export function upgradePolicySnapshot(snapshot: Policy): Policy {
   return result.success ? result.data : snapshot;
 }
 
+/**
+ * A per-name entry of a policy map (per source, per category…), or the map's "default" entry.
+ * Only the map's own keys count: a report naming its source "constructor" gets the default.
+ */
+export function entryFor<T>(map: Record<string, T>, name: string | undefined): T | undefined {
+  if (name !== undefined && Object.hasOwn(map, name)) return map[name];
+  return Object.hasOwn(map, 'default') ? map.default : undefined;
+}
+
 /** Lower rank is more severe: SEV1 → 1. */
 export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity) + 1;

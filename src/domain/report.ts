@@ -3,7 +3,7 @@
  * Every intake adapter produces this; the case workflow consumes it as evidence.
  */
 import { z } from 'zod';
-import type { Policy } from './policy';
+import { entryFor, type Policy } from './policy';
 
 const MAX_TEXT = 20_000;
 
@@ -72,7 +72,7 @@ export function describeIssues(error: z.ZodError): string[] {
  */
 export function fingerprintText(report: Pick<Report, 'source'> & Partial<Report>, policy: Policy): string {
   if (report.fingerprint) return `explicit|${report.fingerprint}`;
-  const fields = policy.intake.fingerprint[report.source] ?? policy.intake.fingerprint.default ?? ['source', 'title', 'assets'];
+  const fields = entryFor(policy.intake.fingerprint, report.source) ?? ['source', 'title', 'assets'];
   const parts = fields.map((field) => {
     const value = (report as Record<string, unknown>)[field];
     if (Array.isArray(value)) return `${field}=${[...new Set(value.map((v) => normalize(String(v))))].sort().join(',')}`;

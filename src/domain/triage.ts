@@ -8,7 +8,7 @@
 import { type Classification, classifyByRules, routeToQueue } from './categorize';
 import { type DetectedDataClass, detectDataClasses } from './data-classes';
 import { type EscalationTrigger, escalationTriggers } from './escalation';
-import { atOrAbove, type Policy } from './policy';
+import { atOrAbove, entryFor, type Policy } from './policy';
 import { assessSeverity, type SeverityAssessment } from './scoring';
 
 export interface TriageFacts {
@@ -56,7 +56,7 @@ export function triage(facts: TriageFacts, policy: Policy, classification: Class
     routedBecause: route.why,
     page: atOrAbove(assessment.severity, policy.paging.pageAtOrAbove),
     escalation: { path: triggers.length ? 'escalate' : 'respond', triggers },
-    forensics: policy.forensics[classification.category] ?? policy.forensics.default ?? [],
+    forensics: entryFor(policy.forensics, classification.category) ?? [],
     regulatoryFlags: regulatoryFlags(facts.dataClasses, policy),
     dataClassesFound: detected,
   };

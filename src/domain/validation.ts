@@ -3,7 +3,7 @@
  * policy's rules? Pure; the case workflow applies it in its "validating" stage.
  */
 import { detectDataClasses } from './data-classes';
-import { findAsset, type Policy } from './policy';
+import { entryFor, findAsset, type Policy } from './policy';
 import type { Report } from './report';
 
 export interface FalseAlarmVerdict {
@@ -28,7 +28,7 @@ export function autoCloseBlocker(report: Report, policy: Policy): string | undef
 
 /** Fields a workable case needs, per the policy for the report's source, that the report lacks. */
 export function missingFields(report: Report, policy: Policy): string[] {
-  const required = policy.intake.requiredFields[report.source] ?? policy.intake.requiredFields.default ?? [];
+  const required = entryFor(policy.intake.requiredFields, report.source) ?? [];
   return required.filter((field) => {
     const value = (report as Record<string, unknown>)[field];
     return value === undefined || value === null || (typeof value === 'string' && !value.trim()) || (Array.isArray(value) && value.length === 0);

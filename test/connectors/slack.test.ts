@@ -21,6 +21,7 @@ import {
   createSlackPort,
   METADATA_EVENT_TYPE,
   type SlackPort,
+  HISTORY_LIMIT,
 } from '../../src/activities/slack';
 import type { CaseView } from '../../src/domain';
 import { createIntakeServer } from '../../src/intake/server';
@@ -123,7 +124,7 @@ describe('Slack connector', () => {
     expect(await port.postCard('#sec-soc', card, `${card.caseId}:card`)).toEqual({ ref });
     expect(await port.postCard(channel, card, `${card.caseId}:card`)).toEqual({ ref });
     expect(sim.messages(channel)).toHaveLength(1);
-    expect(sim.callsTo('conversations.history')[0].body).toMatchObject({ channel, include_all_metadata: 'true', limit: '15' });
+    expect(sim.callsTo('conversations.history')[0].body).toMatchObject({ channel, include_all_metadata: 'true', limit: String(HISTORY_LIMIT) });
 
     // Updated in place: same ts, new content, acknowledged (no more Acknowledge button), metadata kept.
     await port.updateCard(ref, sampleCard({ acknowledgedBy: 'bob', assignees: ['carol'], evidenceCount: 3, signOff: [] }), `${card.caseId}:card:2`);

@@ -1,0 +1,333 @@
+/**
+ * Chaos: CASES cases driven through the whole lifecycle (file over HTTP → acknowledge → sign-offs
+ * → close) while
+ *   - the worker, a separate process (bench/chaos-worker.ts, connectors from the environment,
+ *     all live against the loopback simulators), is killed with SIGKILL at random intervals and
+ *     restarted;
+ *   - the file-backed Temporal dev server is restarted SERVER_RESTARTS times (at least twice; one
+ *     graceful, one SIGKILL, alternating), as the cases progress;
+ *   - the Slack, PagerDuty and incident.io simulators answer about a fifth of calls with a 429,
+ *     a 5xx, or a timeout (a hang, sometimes after acting on the request).
+ * Then it counts, at the simulators and in the case views: reports lost (a 202 whose report is not
+ * on its case), cases stuck (not closed by the end), PagerDuty incidents per dedup key beyond one,
+ * incident.io incidents per idempotency key beyond one, and Slack cards per case beyond one. It
+ * exits non-zero if any of them is not zero.
+ *
+ *   npm run bench:chaos                    (CASES=1000 CASE_CONCURRENCY=50 SERVER_RESTARTS=2 RESTART_EVERY_S=60 FAULT_RATE=0.2
+ *                                           KILL_EVERY_MIN_S=5 KILL_EVERY_MAX_S=15 LIMIT_COUNT=500 CHAOS_TIMEOUT_S)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { CaseView } from '../src/domain';
+import { createIntakeServer } from '../src/intake/server';
+import { acknowledgeUpdate, caseViewQuery, closeUpdate, recordFilingUpdate, signOffUpdate, workflowIdFor } from '../src/workflows/definitions';
+import { startIncidentIoSimulator } from '../test/simulators/incidentio';
+import { startPagerDutySimulator } from '../test/simulators/pagerduty';
+import { startSlackSimulator } from '../test/simulators/slack';
+import { type DevServer, freePort, startDevServer } from '../test/support/server';
+import { sampleReport, testPolicy } from '../test/support/warden';
+import { describeLimit, measureLimit, ratio } from './limit';
+import { bundleWarden, WorkerProcess } from './worker-process';
+
+const CASES = Number(process.env.CASES ?? 1_000);
+const CASE_CONCURRENCY = Number(process.env.CASE_CONCURRENCY ?? 50);
+const SERVER_RESTARTS = Math.max(2, Number(process.env.SERVER_RESTARTS ?? 2));
+const FAULT_RATE = Number(process.env.FAULT_RATE ?? 0.2);
+const KILL_MIN_MS = Number(process.env.KILL_EVERY_MIN_S ?? 5) * 1000;
+const KILL_MAX_MS = Number(process.env.KILL_EVERY_MAX_S ?? 15) * 1000;
+/** A server restart at the latest this long after the last (or the start), whatever the progress. */
+const RESTART_EVERY_MS = Number(process.env.RESTART_EVERY_S ?? 60) * 1000;
+const TIMEOUT_MS = Number(process.env.CHAOS_TIMEOUT_S ?? Math.max(600, CASES * 3)) * 1000;
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
+/** The post-incident review a declared incident needs to close as resolved (every field the default policy requires). */
+const REVIEW = {
+  summary: 'Card data exposure on payments-db, contained within the hour.',
+  rootCause: 'A debug endpoint left enabled.',
+  impact: 'No evidence of exfiltration.',
+  lessons: 'Release checks cover debug endpoints.',
+  followUps: [{ action: 'Add a release check for debug endpoints', owner: 'dave' }],
+};
+const people = { alice: { slack: 'U0ALICE01', email: 'alice@corp.example' }, 'ic-oncall': { email: 'ic-oncall@corp.example' }, bob: { slack: 'U0BOB0001' } };
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-chaos-'));
+  const dbFile = join(dir, 'temporal.sqlite');
+  const port = await freePort();
+  let server: DevServer = await startDevServer({ port, dbFile });
+  const address = server.address;
+  const [slack, pd, io] = await Promise.all([startSlackSimulator(), startPagerDutySimulator(), startIncidentIoSimulator()]);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const run = `${Date.now().toString(36)}-${process.pid}`;
+  const taskQueue = `bench-chaos-${run}`;
+
+  const ids = Object.fromEntries(['sec-soc', 'sec-cloud', 'sec-identity', 'sec-privacy', 'sec-ops'].map((name) => [name, slack.addChannel(name)]));
+  const base = testPolicy();
+  const policy = testPolicy({ people, queues: base.queues.map((q) => ({ ...q, slackChannel: ids[q.slackChannel.replace('#', '')] })) });
+  writeFileSync(join(dir, 'pagerduty-ca.pem'), pd.ca);
+  const worker = new WorkerProcess({
+    TEMPORAL_ADDRESS: address,
+    WARDEN_BENCH_TASK_QUEUE: taskQueue,
+    WARDEN_OUTBOX: join(dir, 'outbox.jsonl'),
+    WARDEN_BENCH_WORKFLOW_BUNDLE: await bundleWarden(dir),
+    SLACK_BOT_TOKEN: slack.token,
+    SLACK_API_URL: slack.apiUrl,
+    PAGERDUTY_ROUTING_KEY: pd.routingKeys.default,
+    PAGERDUTY_EVENTS_URL: pd.url,
+    PAGERDUTY_CA_FILE: join(dir, 'pagerduty-ca.pem'),
+    INCIDENTIO_API_KEY: io.apiKey,
+    INCIDENTIO_API_URL: io.url,
+    WARDEN_OPERATOR_CHANNEL: ids['sec-ops'],
+    WARDEN_VENDOR_TIMEOUT_MS: '2000',
+  });
+  const intake = createIntakeServer({ client, policy, taskQueue });
+  await new Promise<void>((ok) => intake.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(intake.address() as AddressInfo).port}/webhooks/generic`;
+
+  // Interrupted: take the children down with us.
+  process.once('SIGINT', () => {
+    worker.child?.kill('SIGKILL');
+    server.process.kill('SIGKILL');
+    process.exit(130);
+  });
+
+  let chaos = true;
+  const events: string[] = [];
+  const t0 = Date.now();
+  const log = (what: string) => events.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+  try {
+    const limit = await measureLimit(address, { count: Number(process.env.LIMIT_COUNT ?? 500), concurrency: CASE_CONCURRENCY });
+
+    // ── Faults at the vendors: keep the injected faults at about FAULT_RATE of the calls. ──
+    const injected = { slack: 0, pd: 0, io: 0 };
+    const injector = setInterval(() => {
+      if (!chaos) return;
+      const topUp = (calls: number, done: number) => Math.max(0, Math.round(FAULT_RATE * calls) + 1 - done);
+      for (let i = topUp(slack.calls.length, injected.slack); i > 0; i--, injected.slack++)
+        slack.inject(pick([{ kind: 'rate-limited', retryAfterSeconds: 1 }, { kind: 'http-error', status: 500 }, { kind: 'http-error', status: 503 }, { kind: 'hang' }, { kind: 'lost-response' }] as const));
+      for (let i = topUp(pd.requests.length, injected.pd); i > 0; i--, injected.pd++)
+        pd.failNext(1, pick([{ status: 429, headers: { 'retry-after': '1' } }, { status: 500 }, { status: 503 }, { hang: true as const }, { hang: true as const, process: true }]));
+      for (let i = topUp(io.calls.length, injected.io); i > 0; i--, injected.io++)
+        io.failNext(1, pick([{ status: 429, headers: { 'retry-after': '1' } }, { status: 500 }, { status: 502 }, { hang: true as const }, { hang: true as const, process: true }]));
+    }, 50);
+
+    // ── The worker: killed with SIGKILL at random intervals, restarted; restarted too if it dies. ──
+    let serverDown = false;
+    const supervisor = (async () => {
+      while (chaos) {
+        if (!worker.running) {
+          if (serverDown) {
+            await sleep(200);
+            continue;
+          }
+          await worker.start().catch((err) => log(`worker start failed: ${(err as Error).message.split('\n')[0]}`));
+          if (!worker.running) {
+            await sleep(500);
+            continue;
+          }
+        }
+        const upSince = Date.now();
+        const until = upSince + between(KILL_MIN_MS, KILL_MAX_MS);
+        while (chaos && worker.running && Date.now() < until) await sleep(100);
+        if (chaos && worker.running) {
+          await worker.stop('SIGKILL');
+          log(`worker SIGKILL (pid ${worker.pid}, up ${((Date.now() - upSince) / 1000).toFixed(1)} s)`);
+          await sleep(between(100, 1_000));
+        }
+      }
+    })();
+
+    // ── The cases. ──
+    const accepted = new Map<string, string[]>(); // caseId → report ids accepted
+    let refused = 0;
+    let closed = 0;
+    const deadline = Date.now() + TIMEOUT_MS;
+    const call = <R>(fn: () => Promise<R>, ms = 10_000) => client.withDeadline(Date.now() + ms, fn);
+
+    async function file(i: number): Promise<string | undefined> {
+      const critical = i % 2 === 0;
+      const body = JSON.stringify(
+        sampleReport(
+          critical
+            ? { title: `chaos ${run} card data exposed #${i}`, reporter: `sensor-${i}@corp.example`, assets: ['payments-db'], dataClasses: ['payment'] }
+            : { title: `chaos ${run} beaconing #${i}`, reporter: `sensor-${i}@corp.example`, assets: [`laptop-${i}`] },
+        ),
+      );
+      while (Date.now() < deadline) {
+        try {
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(30_000) });
+          if (res.status === 202) {
+            const { caseId, reportId } = (await res.json()) as { caseId: string; reportId: string };
+            accepted.set(caseId, [...(accepted.get(caseId) ?? []), reportId]);
+            return caseId;
+          }
+          await res.text();
+        } catch {
+          // the intake or Temporal is down: a sender retries
+        }
+        await sleep(500);
+      }
+      refused += 1;
+      return undefined;
+    }
+
+    async function drive(caseId: string): Promise<void> {
+      const handle = client.workflow.getHandle(workflowIdFor(caseId));
+      while (Date.now() < deadline) {
+        try {
+          const view = (await call(() => handle.query(caseViewQuery))) as CaseView;
+          if (view.stage === 'closed') {
+            closed += 1;
+            return;
+          }
+          const signed = (id: string) => view.recovery.find((c) => c.id === id)?.passed;
+          if (['received', 'validating', 'triage'].includes(view.stage)) await sleep(500);
+          else if (!view.acknowledgedBy) await call(() => handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] }), 15_000);
+          else if (!signed('containment-confirmed')) await call(() => handle.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] }), 15_000);
+          else if (!signed('root-cause-known')) await call(() => handle.executeUpdate(signOffUpdate, { args: [{ actor: 'dave', criterion: 'root-cause-known' }] }), 15_000);
+          else if (view.stage !== 'recovering') await sleep(500);
+          else if ((view.clocks ?? []).some((c) => !c.filed)) {
+            // A declared incident with regulated data: its regulatory filings are recorded before it closes as resolved.
+            const clock = (view.clocks ?? []).find((c) => !c.filed)!;
+            await call(() => handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: clock.key, reference: `chaos-${clock.key}-${caseId}` }] }), 15_000);
+          } else await call(() => handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'chaos bench: contained and rebuilt', review: REVIEW }] }), 15_000);
+        } catch {
+          // worker or server down, or an update refused because a lost answer had already done it: look again
+          await sleep(1_000);
+        }
+      }
+    }
+
+    let next = 0;
+
+    // ── The server: restarted as the cases progress (after 1/(R+1), 2/(R+1)… of them closed, or RESTART_EVERY_S). ──
+    let restarts = 0;
+    let lastRestart = Date.now();
+    const restarter = (async () => {
+      while (restarts < SERVER_RESTARTS && Date.now() < deadline) {
+        const sinceLast = Date.now() - lastRestart;
+        const due = (closed >= ((restarts + 1) * CASES) / (SERVER_RESTARTS + 1) && sinceLast > 10_000) || sinceLast > RESTART_EVERY_MS;
+        if (due) {
+          const hard = restarts % 2 === 1;
+          serverDown = true;
+          if (hard) {
+            await new Promise<void>((ok) => {
+              server.process.once('exit', () => ok());
+              server.process.kill('SIGKILL');
+            });
+          } else await server.stop();
+          log(`server ${hard ? 'SIGKILL' : 'stopped'}`);
+          await sleep(2_000);
+          server = await startDevServer({ port, dbFile });
+          serverDown = false;
+          restarts += 1;
+          lastRestart = Date.now();
+          log(`server restarted (${restarts})`);
+        }
+        await sleep(200);
+      }
+    })();
+
+    const started = Date.now();
+    const progress = setInterval(() => console.error(`chaos: ${((Date.now() - t0) / 1000).toFixed(0)} s, filed ${accepted.size}/${CASES}, closed ${closed}, worker kills ${worker.kills}, server restarts ${restarts}`), 30_000);
+    await Promise.all(
+      Array.from({ length: Math.min(CASE_CONCURRENCY, CASES) }, async () => {
+        while (next < CASES) {
+          const caseId = await file(next++);
+          if (caseId) await drive(caseId);
+        }
+      }),
+    );
+    await restarter;
+    clearInterval(progress);
+    const seconds = (Date.now() - started) / 1000;
+
+    // ── Quiet: no more faults or kills; a healthy worker finishes what is in flight. ──
+    chaos = false;
+    clearInterval(injector);
+    await supervisor;
+    if (!worker.running) await worker.start();
+    const settle = Date.now() + 120_000;
+    const views = new Map<string, CaseView | undefined>();
+    for (;;) {
+      const entries = [...accepted.keys()];
+      await Promise.all(
+        entries.map(async (caseId) => {
+          const handle = client.workflow.getHandle(workflowIdFor(caseId));
+          views.set(caseId, (await call(() => handle.query(caseViewQuery)).catch(() => undefined)) as CaseView | undefined);
+        }),
+      );
+      const running = await Promise.all(entries.map((id) => call(() => client.workflow.getHandle(workflowIdFor(id)).describe()).then((d) => d.status.name === 'RUNNING', () => true)));
+      if (!running.some(Boolean) || Date.now() > settle) break;
+      await sleep(2_000);
+    }
+    await sleep(3_000); // late vendor answers land
+
+    // ── Count. ──
+    let lost = refused;
+    let stuck = CASES - accepted.size;
+    for (const [caseId, reportIds] of accepted) {
+      const view = views.get(caseId);
+      if (!view || !reportIds.some((r) => view.recentReportIds.includes(r) || view.evidence.some((e) => e.reportId === r))) lost += 1;
+      if (view?.stage !== 'closed') stuck += 1;
+    }
+    const countBeyondOne = (keys: string[]) => {
+      const n = new Map<string, number>();
+      for (const k of keys) n.set(k, (n.get(k) ?? 0) + 1);
+      return [...n.values()].reduce((s, c) => s + Math.max(0, c - 1), 0);
+    };
+    const duplicatePages = countBeyondOne(pd.incidents.map((i) => `${i.service}|${i.dedupKey}`));
+    const duplicateIncidents = countBeyondOne(io.incidents.map((i) => io.idempotencyKeys.get(i.id) ?? `(no key) ${i.id}`));
+    const allMessages = [...slack.channels.values()].flatMap((c) => slack.messages(c));
+    const cardKey = (m: (typeof allMessages)[number]) => String(m.metadata?.event_payload?.key ?? '');
+    let duplicateCards = 0;
+    const offenders: string[] = [];
+    for (const caseId of accepted.keys()) {
+      const cards = allMessages.filter((m) => cardKey(m).startsWith(`${caseId}:card`));
+      duplicateCards += Math.max(0, cards.length - 1);
+      if (cards.length > 1) offenders.push(`${caseId}: ${cards.length} Slack cards (${cards.map((m) => `${m.channel}/${m.ts}`).join(', ')})`);
+    }
+    const perKey = <T>(xs: T[], key: (x: T) => string) => [...xs.reduce((m, x) => m.set(key(x), (m.get(key(x)) ?? 0) + 1), new Map<string, number>())].filter(([, n]) => n > 1);
+    for (const [k, n] of perKey(pd.incidents, (i) => `${i.service}|${i.dedupKey}`)) offenders.push(`PagerDuty ${k}: ${n} incidents`);
+    for (const [k, n] of perKey(io.incidents, (i) => io.idempotencyKeys.get(i.id) ?? i.id)) offenders.push(`incident.io ${k}: ${n} incidents`);
+    const paged = [...views.values()].filter((v) => v?.paged).length;
+    const pageMissing = [...views.entries()].filter(([id, v]) => v?.paged && !pd.incidents.some((i) => i.dedupKey === `warden-${id}`)).length;
+    const failedOnTimeline = [...views.values()].reduce((s, v) => s + (v?.timeline.filter((t) => t.action.endsWith(' failed')).length ?? 0), 0);
+    const closedRate = (CASES - stuck) / seconds;
+
+    console.log(`chaos: ${CASES} cases (half on payments-db: paged and escalated), lifecycle driven by ${CASE_CONCURRENCY} concurrent responders, file-backed dev server, ${cpus().length} cores`);
+    console.log(describeLimit(limit));
+    console.log(`faults: worker SIGKILLs ${worker.kills} (starts ${worker.starts}), server restarts ${restarts}, vendor faults injected slack ${injected.slack}/${slack.calls.length} calls, pagerduty ${injected.pd}/${pd.requests.length}, incident.io ${injected.io}/${io.calls.length}`);
+    console.log(`run: ${seconds.toFixed(1)} s; cases closed ${CASES - stuck}: ${closedRate.toFixed(2)}/s (${ratio(closedRate, limit.starts.perSecond, 'raw start rate')})`);
+    console.log(`reports lost: ${lost}${refused ? ` (${refused} never accepted)` : ''}`);
+    console.log(`cases stuck (not closed): ${stuck}`);
+    console.log(`duplicate pages (PagerDuty incidents per dedup key beyond one): ${duplicatePages} (incidents ${pd.incidents.length}, cases paged ${paged}, pages missing ${pageMissing})`);
+    console.log(`duplicate incident.io incidents per idempotency key: ${duplicateIncidents} (incidents ${io.incidents.length})`);
+    console.log(`duplicate Slack cards per case: ${duplicateCards} (cards ${allMessages.filter((m) => cardKey(m).includes(':card')).length})`);
+    console.log(`also: vendor steps that failed for good, on timelines ${failedOnTimeline}; contract violations slack ${slack.violations.length}, pagerduty ${pd.violations.length}, incident.io ${io.violations.length}`);
+    if (offenders.length) console.log(`duplicates:\n  ${offenders.slice(0, 10).join('\n  ')}`);
+    if (process.env.CHAOS_VERBOSE) console.log(events.join('\n'));
+    if (lost || stuck || duplicatePages || duplicateIncidents || duplicateCards) process.exitCode = 1;
+  } finally {
+    chaos = false;
+    await new Promise((ok) => intake.close(ok));
+    await worker.stop('SIGTERM');
+    await connection.close();
+    await server.stop();
+    await Promise.all([slack.close(), pd.close(), io.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

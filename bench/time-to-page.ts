@@ -1,0 +1,145 @@
+/**
+ * Time to page: reports about a critical asset (`payments-db`, so each one pages on-call) through
+ * the intake over HTTP, with the live PagerDuty connector (chosen by connectorsFromEnv, with
+ * PAGERDUTY_* pointing at the loopback PagerDuty simulator; the other connectors dry-run).
+ *
+ * First a burst at full concurrency measures the intake's maximum accepted rate for these reports;
+ * then reports arrive open-loop at half that rate, and for each one the time from its 202 to the
+ * simulator receiving the trigger for its case's dedup key (`warden-<caseId>`) is taken.
+ * Prints p50/p99 time-to-page, and the rates as ratios to the raw start rate of the same run.
+ *
+ *   npm run bench:page                     (PAGES=400 PAGE_BURST=300 CONCURRENCY=100 LIMIT_COUNT=2000)
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { connectorsFromEnv } from '../src/activities/connectors';
+import { createIntakeServer } from '../src/intake/server';
+import { startPagerDutySimulator } from '../test/simulators/pagerduty';
+import { startDevServer } from '../test/support/server';
+import { sampleReport, testPolicy } from '../test/support/warden';
+import { describeLimit, drive, measureLimit, percentile, ratio } from './limit';
+
+const PAGES = Number(process.env.PAGES ?? 400);
+const BURST = Number(process.env.PAGE_BURST ?? 300);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const [server, pd] = await Promise.all([startDevServer(), startPagerDutySimulator()]);
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
+  const run = `${Date.now().toString(36)}-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-page-'));
+  writeFileSync(join(dir, 'pagerduty-ca.pem'), pd.ca);
+  const env: NodeJS.ProcessEnv = {
+    PAGERDUTY_ROUTING_KEY: pd.routingKeys.default,
+    PAGERDUTY_EVENTS_URL: pd.url,
+    PAGERDUTY_CA_FILE: join(dir, 'pagerduty-ca.pem'),
+    WARDEN_VENDOR_TIMEOUT_MS: '5000',
+  };
+  try {
+    const limit = await measureLimit(server.address, { concurrency: CONCURRENCY });
+
+    const connectors = connectorsFromEnv(join(dir, 'outbox.jsonl'), env);
+    if (connectors.modes.pagerduty !== 'live') throw new Error('the PagerDuty connector is not live');
+    const policy = testPolicy();
+    const taskQueue = `bench-page-${run}`;
+    const worker = await Worker.create({
+      connection: native,
+      taskQueue,
+      workflowsPath: require.resolve('../src/workflows'),
+      activities: createActivities({ ...connectors.deps, uiBaseUrl: 'http://localhost:8233' }),
+    });
+    const intake = createIntakeServer({ client, policy, taskQueue });
+    await new Promise<void>((ok) => intake.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(intake.address() as AddressInfo).port}/webhooks/generic`;
+
+    let n = 0;
+    const fileOne = async (): Promise<{ caseId: string; acceptedAt: number }> => {
+      n += 1;
+      const body = JSON.stringify(sampleReport({ title: `payments-db anomaly ${run} #${n}`, reporter: `sensor-${n}`, assets: ['payments-db'] }));
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const acceptedAt = Date.now();
+      if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${await res.text()}`);
+      return { caseId: ((await res.json()) as { caseId: string }).caseId, acceptedAt };
+    };
+    /** When the simulator first received a trigger for each dedup key (ms since epoch). */
+    const firstTrigger = () => {
+      const at = new Map<string, number>();
+      for (const r of pd.requests) {
+        const b = r.body as { event_action?: string; dedup_key?: string } | undefined;
+        if (b?.event_action === 'trigger' && b.dedup_key && !at.has(b.dedup_key)) at.set(b.dedup_key, Date.parse(r.at));
+      }
+      return at;
+    };
+    const waitForPages = async (caseIds: string[], timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const at = firstTrigger();
+        const missing = caseIds.filter((id) => !at.has(`warden-${id}`));
+        if (!missing.length || Date.now() > deadline) return { at, missing: missing.length };
+        await sleep(250);
+      }
+    };
+
+    const outcome = await worker.runUntil(async () => {
+      // 1. The maximum: a burst at full concurrency.
+      const burstIds: string[] = [];
+      const burst = await drive(BURST, CONCURRENCY, async () => {
+        burstIds.push((await fileOne()).caseId);
+      });
+      const maxRate = BURST / burst.seconds;
+      const burstPages = await waitForPages(burstIds, 300_000);
+
+      // 2. Half the maximum, open loop: report i is sent at t0 + i / rate, whatever the answers.
+      const rate = maxRate / 2;
+      const accepted: { caseId: string; acceptedAt: number }[] = [];
+      let refused = 0;
+      const t0 = Date.now();
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < PAGES; i++) {
+        const due = t0 + (i * 1000) / rate;
+        if (due > Date.now()) await sleep(due - Date.now());
+        sends.push(fileOne().then((a) => void accepted.push(a), () => void (refused += 1)));
+      }
+      await Promise.all(sends);
+      const sentSeconds = (Date.now() - t0) / 1000;
+      const pages = await waitForPages(accepted.map((a) => a.caseId), 300_000);
+      const latencies = accepted
+        .map((a) => (pages.at.get(`warden-${a.caseId}`) ?? NaN) - a.acceptedAt)
+        .filter((x) => Number.isFinite(x))
+        .sort((a, b) => a - b);
+      return { maxRate, burstMissing: burstPages.missing, rate, achieved: accepted.length / sentSeconds, accepted: accepted.length, refused, missing: pages.missing, latencies };
+    });
+    await new Promise((ok) => intake.close(ok));
+
+    const { latencies } = outcome;
+    const duplicates = pd.incidents.length - new Set(pd.incidents.map((i) => `${i.service}|${i.dedupKey}`)).size;
+    console.log(`time to page: reports on payments-db (critical), live PagerDuty connector against the loopback simulator, other connectors dry-run; one dev server (SQLite in memory), ${cpus().length} cores`);
+    console.log(describeLimit(limit));
+    console.log(`max accepted rate (burst of ${BURST} at concurrency ${CONCURRENCY}): ${outcome.maxRate.toFixed(0)}/s (${ratio(outcome.maxRate, limit.starts.perSecond, 'raw start rate')}); pages missing after the burst: ${outcome.burstMissing}`);
+    console.log(`paced run: ${PAGES} reports offered at ${outcome.rate.toFixed(1)}/s (half the max), accepted ${outcome.accepted} at ${outcome.achieved.toFixed(1)}/s (${ratio(outcome.achieved, limit.starts.perSecond, 'raw start rate')}), refused ${outcome.refused}`);
+    console.log(
+      `time from 202 to PagerDuty trigger: p50 ${percentile(latencies, 50).toFixed(0)} ms (${ratio(percentile(latencies, 50), limit.starts.p50, 'raw start p50')}), p99 ${percentile(latencies, 99).toFixed(0)} ms (${ratio(percentile(latencies, 99), limit.starts.p99, 'raw start p99')}), max ${latencies[latencies.length - 1]?.toFixed(0)} ms; pages missing ${outcome.missing}`,
+    );
+    console.log(`simulator: ${pd.incidents.length} incidents (case pages and commander pages), ${pd.requests.length} requests, contract violations ${pd.violations.length}, duplicate incidents per dedup key ${duplicates}`);
+    if (outcome.missing || outcome.burstMissing || outcome.refused || pd.violations.length || duplicates) process.exitCode = 1;
+  } finally {
+    await connection.close();
+    await native.close();
+    await Promise.all([server.stop(), pd.close()]);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
