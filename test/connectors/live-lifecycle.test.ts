@@ -129,7 +129,7 @@ describe('a case through the live connectors', () => {
 
   test('a bad token is a final failure on the timeline with an operator alert, and the case carries on', async () => {
     const outbox = join(dir, 'outbox-bad-token.jsonl');
-    const connectors = connectorsFromEnv(outbox, { ...env, SLACK_BOT_TOKEN: 'xoxb-not-a-valid-token' });
+    const connectors = connectorsFromEnv(outbox, { ...env, SLACK_BOT_TOKEN: 'xoxb-invalid' });
     const w = await startWarden(policy, { connectors: connectors.deps, outboxPath: outbox });
     try {
       const filed = await w.file(sampleReport());
@@ -138,7 +138,7 @@ describe('a case through the live connectors', () => {
         return v.stage === 'responding' && v.timeline.some((t) => t.action === 'case card failed') ? v : undefined;
       }, 'the case to carry on past the failed card');
       expect(view.timeline.find((t) => t.action === 'case card failed')?.reason).toMatch(/invalid_auth/);
-      expect(JSON.stringify(view)).not.toContain('xoxb-not-a-valid-token');
+      expect(JSON.stringify(view)).not.toContain('xoxb-invalid');
       const alerts = await eventually(async () => {
         const a = (await w.outbox.read()).filter((m) => m.system === 'operator');
         return a.length ? a : undefined;

@@ -251,7 +251,7 @@ describe('Slack connector', () => {
   });
 
   test('platform errors (invalid_auth, channel_not_found, not_in_channel...) are rejected for good, without the token', async () => {
-    const badToken = 'xoxb-not-the-right-token-0123456789';
+    const badToken = 'xoxb-wrong1';
     const wrong = createSlackPort({ token: badToken, apiUrl: sim.apiUrl, timeoutMs: 500 });
     const auth = await failure(wrong.postCard(channel, sampleCard(), 'k'));
     expect([auth.type, auth.nonRetryable, auth.message]).toEqual([REJECTED, true, 'Slack conversations.history: invalid_auth']);
