@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { temporalTarget } from './temporal';
 import { overlayPolicy, type Policy, PolicyError, readPolicyText, validatePolicy } from './domain';
 
 export interface WardenConfig {
@@ -20,7 +21,7 @@ export interface WardenConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
   const root = resolve(__dirname, __dirname.split('/').includes('dist') ? '../..' : '..');
   return {
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    namespace: temporalTarget(env).namespace,
     policyPath: env.WARDEN_POLICY ?? resolve(root, 'config/policy.yaml'),
     httpPort: Number(env.WARDEN_HTTP_PORT ?? 8080),
     httpHost: env.WARDEN_HTTP_HOST ?? '127.0.0.1',

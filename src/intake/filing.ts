@@ -7,9 +7,10 @@
  * and then travel together in one signal. The server's operation rate, not the alert rate, bounds
  * the cost of a storm; each caller still waits until its own report is durably signalled.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type Client, WorkflowIdReusePolicy } from '@temporalio/client';
-import { fingerprintText, type Policy, type Report, ReportInput } from '../domain';
+import { fingerprintText, type Policy, type Report, type ReportInput } from '../domain';
+import { normalizedReport } from './sources';
 import { type CaseInput, reportsSignal, TASK_QUEUE, WardenStatus, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions';
 
 export interface FilingResult {
@@ -29,8 +30,9 @@ export function fingerprintOf(report: Report, policy: Policy): string {
   return createHash('sha256').update(fingerprintText(report, policy)).digest('hex');
 }
 
+/** A report from Warden's report JSON, for scripts and tests (the intake routes use normalizedReport directly). */
 export function toReport(input: ReportInput): Report {
-  return { ...ReportInput.parse(input), reportId: randomUUID(), receivedAt: new Date().toISOString() };
+  return normalizedReport(input);
 }
 
 export type FileReport = (report: Report) => Promise<FilingResult>;

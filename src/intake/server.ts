@@ -6,9 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Policy } from '../domain';
 import { ReportFiler } from './filing';
-import { parseGenericReport } from './generic';
 import { HttpError, parseJson, readBody, send } from './http';
-import type { WebhookSource } from './sources';
+import { normalizedReport, type WebhookSource } from './sources';
 import { createSlackInteractivityHandler } from './slack-interactivity';
 import type { ApiAuthConfig } from '../api/auth';
 import { createApiRouter } from '../api/router';
@@ -61,7 +60,9 @@ export function createIntakeServer(options: IntakeOptions): Server {
       if (url.pathname === '/metrics' && req.method === 'GET') return await sendMetrics(res, intakeRegistry);
       if (url.pathname === '/webhooks/generic') {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-        const report = parseGenericReport(parseJson(await readBody(req)));
+        // Warden's own report JSON (README, "The generic report"): validated with the reasons per field.
+        const raw = await readBody(req);
+        const report = normalizedReport(parseJson(raw), raw);
         const filed = await filer.file(report);
         countFiled('generic', filed);
         return send(res, 202, filed);

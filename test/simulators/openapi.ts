@@ -54,7 +54,6 @@ export interface RequestToValidate {
   body?: unknown;
 }
 
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 let documents = 0;
 
 export class OpenApiValidator {
