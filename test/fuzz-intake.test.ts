@@ -4,13 +4,13 @@
  * the answer is a clear 4xx (never a 5xx or a crash), and only accepted reports start cases.
  */
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { simpleParser } from 'mailparser';
 import { reportFromMail } from '../src/intake/mail-report';
 import { createIntakeServer } from '../src/intake/server';
 import { webhookSources } from '../src/intake/webhooks';
+import { listenOnLoopback } from './support/server';
 import { sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
 const SECRET = 'fuzz-secret';
@@ -26,8 +26,7 @@ describe('intake under hostile input', () => {
   beforeAll(async () => {
     w = await startWarden(policy);
     server = createIntakeServer({ client: w.client, policy, taskQueue: w.taskQueue, sources: webhookSources({ signedSecrets: [SECRET], toolToken: 'tool-token', alertmanagerToken: 'am-token' }) });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenOnLoopback(server);
   });
   afterAll(async () => {
     await new Promise((ok) => server?.close(ok));

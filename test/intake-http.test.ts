@@ -1,8 +1,8 @@
 /** The intake server over real HTTP, filing into the real Temporal server. */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { CaseView } from '../src/domain';
 import { createIntakeServer } from '../src/intake/server';
+import { listenOnLoopback } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
 describe('intake HTTP server', () => {
@@ -14,8 +14,7 @@ describe('intake HTTP server', () => {
   beforeAll(async () => {
     w = await startWarden(policy);
     server = createIntakeServer({ client: w.client, policy, taskQueue: w.taskQueue });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenOnLoopback(server);
   });
   afterAll(async () => {
     await new Promise((ok) => server?.close(ok));

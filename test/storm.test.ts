@@ -3,11 +3,11 @@
  * case into shared signals, every 202 is a durably recorded report, and the counts add up.
  * (Throughput figures belong to bench/, not here.)
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { CaseView } from '../src/domain';
 import { ReportFiler, toReport } from '../src/intake/filing';
 import { createIntakeServer } from '../src/intake/server';
+import { listenOnLoopback } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
 describe('alert storm', () => {
@@ -19,8 +19,7 @@ describe('alert storm', () => {
   beforeAll(async () => {
     w = await startWarden(policy);
     server = createIntakeServer({ client: w.client, policy, taskQueue: w.taskQueue });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenOnLoopback(server);
   });
   afterAll(async () => {
     await new Promise((ok) => server?.close(ok));

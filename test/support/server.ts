@@ -70,3 +70,9 @@ export async function startDevServer(opts: { port?: number; dbFile?: string } = 
       }),
   };
 }
+
+/** Listen on a free loopback port; the server's base URL. */
+export async function listenOnLoopback(server: import('node:http').Server): Promise<string> {
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
