@@ -1,37 +1,36 @@
 /**
- * The declared incident's commands: regulatory filings, third parties, forensic evidence and its
- * chain of custody, the forensic plan and the post-incident review. They talk to Temporal
- * directly (the HTTP API does not carry them yet).
+ * The declared incident's commands: regulatory determinations, scope and filings, third parties,
+ * forensic evidence and its chain of custody, the forensic plan and the post-incident review.
+ * Like the other actions they go through the HTTP API when the CLI is given one, else to Temporal.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
-import { ActionRefusedError, fetchCase } from './api/cases';
-import { type CaseView, custodyProblems, entryFor, type EvidenceItem, type Policy, responseDurations, reviewMarkdown } from './domain';
-import {
-  acknowledgePartyUpdate,
-  addPartyUpdate,
-  recordEvidenceUpdate,
-  recordFilingUpdate,
-  releasePartyUpdate,
-  transferCustodyUpdate,
-  workflowIdFor,
-} from './workflows/definitions';
+import type { ActionInputs, ActionName } from './api/cases';
+import { type CaseView, custodyProblems, entryFor, type EvidenceItem, formatDuration, type Policy, responseDurations, reviewMarkdown } from './domain';
 
 export class IncidentUsageError extends Error {}
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
-async function update<A extends object>(client: Client, caseRef: string, def: UpdateDefinition<CaseView, [A]>, input: A): Promise<CaseView> {
-  try {
-    return await client.workflow.getHandle(workflowIdFor(caseRef)).executeUpdate(def, { args: [input] });
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new ActionRefusedError(err.cause?.message ?? err.message);
-    throw err;
-  }
+/** Where the commands read a case and act on it (the API, or Temporal directly). */
+export interface IncidentCases {
+  show(caseRef: string): Promise<CaseView>;
+  perform<A extends ActionName>(caseRef: string, action: A, input: ActionInputs[A]): Promise<CaseView>;
+}
+
+/** The regulatory picture of a case: determinations still to make, and every clock with its time left. */
+export function renderRegulatory(view: CaseView, now = Date.now()): string {
+  const lines = [
+    ...view.determinationsNeeded.map((d) => `determine  ${d.determination}: ${d.question} (${d.regimes.join(', ')}; ${d.deciders.join(' or ')})`),
+    ...view.determinations.map((d) => `decided    ${d.id}: ${d.decision ? 'yes' : 'no'} by ${d.by} at ${d.at} (${d.reason})`),
+    ...view.clocks.map((c) => {
+      const state = c.filed ? `filed by ${c.filed.by} (${c.filed.reference})` : c.missedAt ? `MISSED (due ${c.dueAt})` : `${formatDuration(Date.parse(c.dueAt) - now)} left, due ${c.dueAt}`;
+      return `clock      ${c.key}: ${state}${c.dueBecause ? ` [${c.dueBecause}]` : ''}`;
+    }),
+  ];
+  return lines.length ? lines.join('\n') : 'no regulatory regime applies';
 }
 
 const need = (value: unknown, what: string): string => {
@@ -76,12 +75,11 @@ export function renderCustody(view: CaseView): string {
 export async function runIncidentCommand(
   positionals: string[],
   values: Values,
-  connect: () => Promise<Client>,
+  cases: IncidentCases,
   policy: () => Policy,
   out: (data: unknown, text: () => string) => void,
 ): Promise<number | undefined> {
   const [command, sub, third, fourth] = positionals;
-  const actor = () => need(values.as, `${command}: say who is acting with --as <user>`);
   if (command === 'forensics') {
     const category = need(sub, 'forensics: which category?');
     const p = policy();
@@ -94,32 +92,61 @@ export async function runIncidentCommand(
   if (command === 'file') {
     const caseRef = need(sub, 'file: which case?');
     const clock = need(third, 'file: which clock (e.g. gdpr-art33/notify-authority)?');
-    const view = await update(await connect(), caseRef, recordFilingUpdate, { actor: actor(), clock, reference: need(values.reference, 'file: give --reference') });
-    out(view, () => view.clocks.map((c) => `${c.key}: ${c.filed ? `filed by ${c.filed.by} (${c.filed.reference})` : `due ${c.dueAt}`}`).join('\n'));
+    const view = await cases.perform(caseRef, 'file', { clock, reference: need(values.reference, 'file: give --reference') });
+    out(view.clocks, () => renderRegulatory(view));
+    return 0;
+  }
+  if (command === 'determine') {
+    const caseRef = need(sub, 'determine: which case?');
+    const determination = need(third, 'determine: which determination (e.g. material)?');
+    if (!!values.yes === !!values.no) throw new IncidentUsageError('determine: say --yes (made) or --no (decided against)');
+    const view = await cases.perform(caseRef, 'determine', {
+      determination,
+      decision: !!values.yes,
+      reason: need(values.reason, 'determine: give --reason'),
+      ...(values.at ? { at: need(values.at, 'determine: --at <ISO time>') } : {}),
+    });
+    out({ determinations: view.determinations, determinationsNeeded: view.determinationsNeeded, clocks: view.clocks }, () => renderRegulatory(view));
+    return 0;
+  }
+  if (command === 'scope') {
+    const caseRef = need(sub, 'scope: which case?');
+    const affected = values.affected === undefined ? undefined : Number(values.affected);
+    if (affected !== undefined && !Number.isInteger(affected)) throw new IncidentUsageError('scope: --affected takes a whole number');
+    const jurisdictions = (values.jurisdiction as string[] | undefined)?.flatMap((j) => j.split(',')).map((j) => j.trim()).filter(Boolean);
+    const view = await cases.perform(caseRef, 'scope', {
+      reason: need(values.reason, 'scope: give --reason'),
+      ...(affected !== undefined ? { affected } : {}),
+      ...(jurisdictions?.length ? { jurisdictions } : {}),
+    });
+    out({ affected: view.affected, jurisdictions: view.jurisdictions, regulatoryFlags: view.regulatoryFlags, clocks: view.clocks }, () => renderRegulatory(view));
+    return 0;
+  }
+  if (command === 'regulatory') {
+    const view = await cases.show(need(sub, 'regulatory: which case?'));
+    out({ regulatoryFlags: view.regulatoryFlags, determinations: view.determinations, determinationsNeeded: view.determinationsNeeded, clocks: view.clocks }, () => renderRegulatory(view));
     return 0;
   }
   if (command === 'review') {
-    const view = await fetchCase(await connect(), need(sub, 'review: which case?'));
+    const view = await cases.show(need(sub, 'review: which case?'));
     out({ caseId: view.caseId, review: view.closure?.review, durations: responseDurations(view), timeline: view.timeline }, () => reviewMarkdown(view));
     return 0;
   }
   if (command === 'party') {
     const caseRef = need(third, `party ${sub}: which case?`);
     const party = need(fourth, `party ${sub}: which party?`);
-    const def = sub === 'ack' ? acknowledgePartyUpdate : sub === 'release' ? releasePartyUpdate : sub === 'add' ? addPartyUpdate : undefined;
-    if (!def) throw new IncidentUsageError('party: ack, release or add');
-    const view = await update(await connect(), caseRef, def, { actor: actor(), party, reason: values.reason as string | undefined });
+    const action = ({ ack: 'acknowledgeParty', release: 'releaseParty', add: 'addParty' } as const)[sub as 'ack' | 'release' | 'add'];
+    if (!action) throw new IncidentUsageError('party: ack, release or add');
+    const view = await cases.perform(caseRef, action, { party, ...(values.reason ? { reason: values.reason as string } : {}) });
     out(view.parties, () => view.parties.map((p) => `${p.id.padEnd(12)} ${p.status.padEnd(12)} ${p.detail}`).join('\n'));
     return 0;
   }
   if (command === 'evidence') {
     const caseRef = need(third, `evidence ${sub}: which case?`);
-    const client = await connect();
     if (sub === 'add') {
       const file = resolve(need(values.file, 'evidence add: give --file <path> (its SHA-256 is computed here; the file stays where it is)'));
       const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-      const view = await update(client, caseRef, recordEvidenceUpdate, {
-        actor: actor(),
+      const view = await cases.perform(caseRef, 'recordEvidence', {
         description: need(values.description, 'evidence add: give --description'),
         collectedFrom: need(values.from, 'evidence add: give --from <host or source>'),
         sha256,
@@ -130,8 +157,7 @@ export async function runIncidentCommand(
       return 0;
     }
     if (sub === 'transfer') {
-      const view = await update(client, caseRef, transferCustodyUpdate, {
-        actor: actor(),
+      const view = await cases.perform(caseRef, 'transferCustody', {
         item: need(fourth, 'evidence transfer: which item (E1, E2…)?'),
         to: need(values.to, 'evidence transfer: give --to <person>'),
         reason: need(values.reason, 'evidence transfer: give --reason'),
@@ -139,7 +165,7 @@ export async function runIncidentCommand(
       out(view.evidenceItems, () => renderCustody(view));
       return 0;
     }
-    const view = await fetchCase(client, caseRef);
+    const view = await cases.show(caseRef);
     if (sub === 'export') {
       out({ caseId: view.caseId, items: view.evidenceItems }, () => renderCustody(view));
       return 0;

@@ -47,6 +47,9 @@ const USAGE = `usage:
   warden override <case> [--category <id>] [--severity SEV1..4] --reason <text> --as <user>
   warden audit [--json]                 how often the automated category/severity held, over closed cases
   warden triage <file|-> [--json]       triage a report (generic JSON) without opening a case
+  warden regulatory <case> [--json]                                   regimes, determinations, clocks and time left
+  warden determine <case> <determination> --yes|--no --reason <text> [--at <ISO time>] --as <user>
+  warden scope <case> [--affected N] [--jurisdiction US-TX ...] --reason <text> --as <user>
   warden file <case> <regime/clock> --reference <ref> --as <user>     record a regulatory filing
   warden party ack|release|add <case> <party> [--reason <text>] --as <user>
   warden evidence add <case> --file <path> --from <source> --description <text> [--step N] --as <user>
@@ -55,7 +58,7 @@ const USAGE = `usage:
   warden forensics <category> [--target <asset>]                      the collection plan
   warden review <case> [--json]                                       the post-incident review (Markdown)
   warden policy check [file]
-  --api <url> --token <token>           list, show and act through Warden's HTTP API as the token's identity
+  --api <url> --token <token>           read and act through Warden's HTTP API as the token's identity
                                         (instead of --as; also WARDEN_API_URL, WARDEN_API_TOKEN)
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WARDEN_POLICY`;
 
@@ -76,7 +79,7 @@ export async function auditClosedCases(client: Client): Promise<AuditReport> {
   return auditClassifications(rows);
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** The action a verb names and what it takes, from the command line. */
 function actionFrom(args: string[], values: Values): { caseRef: string; action: ActionName; input: ActionInputs[ActionName] } {
@@ -121,7 +124,7 @@ function actionFrom(args: string[], values: Values): { caseRef: string; action: 
 interface Cases {
   list(filter: CaseFilter): Promise<CaseListRow[]>;
   show(caseRef: string): Promise<CaseView>;
-  act(args: string[], values: Values): Promise<CaseView>;
+  perform<A extends ActionName>(caseRef: string, action: A, input: ActionInputs[A]): Promise<CaseView>;
 }
 
 function casesFrom(values: Values): Cases {
@@ -133,9 +136,8 @@ function casesFrom(values: Values): Cases {
     return {
       list: (filter) => api.listCases(filter),
       show: (caseRef) => api.fetchCase(caseRef),
-      act: (args, v) => {
-        if (v.as) throw new UsageError('with --api, the token says who is acting: drop --as');
-        const { caseRef, action, input } = actionFrom(args, v);
+      perform: (caseRef, action, input) => {
+        if (values.as) throw new UsageError('with --api, the token says who is acting: drop --as');
         return api.act(caseRef, action, input);
       },
     };
@@ -143,10 +145,9 @@ function casesFrom(values: Values): Cases {
   return {
     list: async (filter) => listCases(await connect(), filter),
     show: async (caseRef) => fetchCase(await connect(), caseRef),
-    act: async (args, v) => {
-      const { caseRef, action, input } = actionFrom(args, v);
-      const actor = v.as as string | undefined;
-      if (!actor) throw new UsageError(`${args[0]}: say who is acting with --as <user>`);
+    perform: async (caseRef, action, input) => {
+      const actor = values.as as string | undefined;
+      if (!actor) throw new UsageError('say who is acting with --as <user>');
       return performAction(await connect(), caseRef, action, actor, input);
     },
   };
@@ -174,6 +175,11 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       description: { type: 'string' },
       step: { type: 'string' },
+      yes: { type: 'boolean' },
+      no: { type: 'boolean' },
+      at: { type: 'string' },
+      affected: { type: 'string' },
+      jurisdiction: { type: 'string', multiple: true },
       api: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
@@ -219,10 +225,11 @@ async function main(argv: string[]): Promise<number> {
     out(answer, () => renderTriage(answer));
     return 0;
   }
-  const incident = await runIncidentCommand(positionals, values, connect, () => loadPolicyFile(loadConfig().policyPath), out);
+  const incident = await runIncidentCommand(positionals, values, casesFrom(values), () => loadPolicyFile(loadConfig().policyPath), out);
   if (incident !== undefined) return incident;
   if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override'].includes(command)) {
-    const view = await casesFrom(values).act(positionals, values);
+    const { caseRef, action, input } = actionFrom(positionals, values);
+    const view = await casesFrom(values).perform(caseRef, action, input);
     out(view, () => renderCase(view));
     return 0;
   }

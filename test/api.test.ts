@@ -24,7 +24,10 @@ const listen = (server: Server) =>
 const close = (server?: Server) => new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
 
 describe('HTTP API', () => {
-  const policy = testPolicy({ people: { alice: { name: 'Alice Example', email: 'alice@corp.example' } } });
+  const policy = testPolicy({
+    people: { alice: { name: 'Alice Example', email: 'alice@corp.example' } },
+    parties: [{ id: 'mssp', name: 'Managed security provider', email: 'soc@mssp.example', acknowledgeWithin: '1h' }],
+  });
   let w: TestWarden;
   let intake: Server;
   let jwksServer: Server;
@@ -265,6 +268,52 @@ describe('HTTP API', () => {
     const badToken = await cli(['--api', base, '--token', 'nope', 'cases', 'list']);
     expect(badToken.code).toBe(1);
     expect(badToken.stderr).toContain('401');
+  });
+  test('the declared incident’s actions through the API and the CLI: scope, filings, parties and evidence', async () => {
+    const cli = async (args: string[]) => {
+      try {
+        const { stdout, stderr } = await run(WARDEN, ['--api', base, ...args], { env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+        return { code: 0, stdout, stderr };
+      } catch (err) {
+        return err as { code: number; stdout: string; stderr: string };
+      }
+    };
+    const incident = (await w.file(sampleReport({ title: 'Customer export found on a public share', dataClasses: ['personal'] }))).caseId;
+    const post = (action: string, token: string, body: unknown) => call(`/cases/${incident}/${action}`, token, { method: 'POST', body });
+    // Personal data escalates by itself (regulated data): a declared incident with the GDPR clock and the MSSP.
+    await eventually(async () => {
+      const v = (await w.view(incident)) as CaseView;
+      return v.escalated && v.clocks.length === 1 && v.parties[0]?.status === 'notified' ? v : undefined;
+    }, 'declared, clock running, party notified');
+
+    const scoped = await cli(['--token', TOKENS.bob, 'scope', incident, '--affected', '300', '--jurisdiction', 'US-TX', '--reason', 'CRM export: Texas addresses', '--json']);
+    expect(scoped.code).toBe(0);
+    expect((JSON.parse(scoped.stdout) as CaseView).clocks.map((c) => c.key)).toEqual(['gdpr-art33/notify-authority', 'texas-521-053/notify-attorney-general']);
+    const badScope = await post('scope', TOKENS.bob, { reason: 'x', jurisdictions: ['texas'] });
+    expect(badScope.status).toBe(400);
+    expect(((await badScope.json()) as { reasons: string[] }).reasons.join()).toContain('a jurisdiction code such as EU, US-CA or EU-DE');
+
+    const notOwner = await post('file', TOKENS.bob, { clock: 'gdpr-art33/notify-authority', reference: 'DPA-1' });
+    expect(notOwner.status).toBe(403);
+    expect(((await notOwner.json()) as { error: string }).error).toContain('bob may not record the filing of GDPR Art. 33');
+    const filed = await post('file', TOKENS.alice, { clock: 'gdpr-art33/notify-authority', reference: 'DPA-1' });
+    expect(filed.status).toBe(200);
+    expect(((await filed.json()) as CaseView).clocks[0].filed).toMatchObject({ by: 'alice', reference: 'DPA-1' });
+
+    expect((await post('acknowledge-party', TOKENS.bob, { party: 'mssp', reason: 'confirmed by phone' })).status).toBe(200);
+    await eventually(async () => (((await w.view(incident)) as CaseView).parties[0].status === 'acknowledged' ? true : undefined), 'party acknowledged');
+
+    const sha256 = 'ab'.repeat(32);
+    const evidence = await post('record-evidence', TOKENS.bob, { description: 'memory image', collectedFrom: 'laptop-1234', sha256, storageRef: 's3://evidence/mem.lime' });
+    expect(evidence.status).toBe(200);
+    expect(((await evidence.json()) as CaseView).evidenceItems[0]).toMatchObject({ id: 'E1', collectedBy: 'bob', sha256, holder: 'bob' });
+    const handed = await post('transfer-custody', TOKENS.bob, { item: 'E1', to: 'carol', reason: 'to the forensics lab' });
+    expect(((await handed.json()) as CaseView).evidenceItems[0].custody).toEqual([expect.objectContaining({ from: 'bob', to: 'carol', by: 'bob' })]);
+
+    const shown = await cli(['--token', TOKENS.bob, 'regulatory', incident]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/clock +gdpr-art33\/notify-authority: filed by alice \(DPA-1\)/);
+    expect(shown.stdout).toMatch(/clock +texas-521-053\/notify-attorney-general: 30d left/);
   });
 });
 

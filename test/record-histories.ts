@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseView } from '../src/domain';
-import { acknowledgePartyUpdate, acknowledgeUpdate, assignUpdate, caseViewQuery, escalateUpdate, closeUpdate, deescalateUpdate, overrideUpdate, recordFilingUpdate, signOffUpdate } from '../src/workflows/definitions';
+import { acknowledgePartyUpdate, acknowledgeUpdate, assignUpdate, caseViewQuery, escalateUpdate, closeUpdate, deescalateUpdate, determineUpdate, overrideUpdate, recordFilingUpdate, recordScopeUpdate, signOffUpdate } from '../src/workflows/definitions';
 import { type DevServer, startDevServer, temporalBinary } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
@@ -132,6 +132,20 @@ async function main(): Promise<void> {
     await eventually(async () => (((await w.view(k.caseId)) as CaseView).parties?.find((p) => p.id === 'mssp')?.status === 'acknowledged' ? true : undefined), 'acknowledged');
     await hk.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
     await save(w, 'third-parties', k.caseId);
+
+    // 10. A declared incident at a public company: materiality asked, determined, the 8-K clock
+    //     started; the scope brings in the Texas regime; filings recorded.
+    const publicCompany = testPolicy({ regulatoryProfile: { entityTypes: ['public-company'], jurisdictions: ['US'] } });
+    const m = await w.file(sampleReport({ title: 'Customer records exfiltrated', dataClasses: ['personal'] }), publicCompany);
+    await eventually(async () => (((await w.view(m.caseId)) as CaseView).escalated ? true : undefined), 'declared');
+    await eventually(async () => (((await w.view(m.caseId)) as CaseView).determinationsNeeded?.length ? true : undefined), 'materiality asked');
+    const hm = w.handle(m.caseId);
+    await hm.executeUpdate(determineUpdate, { args: [{ actor: 'erin', determination: 'material', decision: true, reason: 'material customer data' }] });
+    await hm.executeUpdate(recordScopeUpdate, { args: [{ actor: 'bob', affected: 400, jurisdictions: ['US-TX'], reason: 'CRM export' }] });
+    for (const clock of ((await w.view(m.caseId)) as CaseView).clocks)
+      await hm.executeUpdate(recordFilingUpdate, { args: [{ actor: clock.owners.includes('legal-counsel') ? 'erin' : 'alice', clock: clock.key, reference: `REF-${clock.regime}` }] });
+    await hm.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
+    await save(w, 'regulatory-determination', m.caseId);
   } finally {
     await w.stop();
     await server.stop();

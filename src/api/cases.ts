@@ -15,8 +15,16 @@ import {
   closeUpdate,
   deescalateUpdate,
   escalateUpdate,
+  acknowledgePartyUpdate,
+  addPartyUpdate,
+  determineUpdate,
   overrideUpdate,
+  recordEvidenceUpdate,
+  recordFilingUpdate,
+  recordScopeUpdate,
+  releasePartyUpdate,
   signOffUpdate,
+  transferCustodyUpdate,
   WardenCategory,
   WardenQueue,
   WardenSeverity,
@@ -105,6 +113,15 @@ export interface ActionInputs {
   override: { reason: string; category?: string; severity?: Severity };
   signoff: { criterion: string; note?: string };
   close: { reason: string; resolution?: Resolution; review?: Review };
+  /** The declared incident's actions. */
+  file: { clock: string; reference: string };
+  determine: { determination: string; decision: boolean; reason: string; at?: string };
+  scope: { reason: string; affected?: number; jurisdictions?: string[] };
+  addParty: { party: string; reason?: string };
+  acknowledgeParty: { party: string; reason?: string };
+  releaseParty: { party: string; reason?: string };
+  recordEvidence: { description: string; collectedFrom: string; sha256: string; storageRef: string; collectedAt?: string; step?: number };
+  transferCustody: { item: string; to: string; reason: string };
 }
 export type ActionName = keyof ActionInputs;
 
@@ -116,6 +133,14 @@ const UPDATES: { [A in ActionName]: UpdateDefinition<CaseView, [ActionInputs[A] 
   override: overrideUpdate,
   signoff: signOffUpdate,
   close: closeUpdate,
+  file: recordFilingUpdate,
+  determine: determineUpdate,
+  scope: recordScopeUpdate,
+  addParty: addPartyUpdate,
+  acknowledgeParty: acknowledgePartyUpdate,
+  releaseParty: releasePartyUpdate,
+  recordEvidence: recordEvidenceUpdate,
+  transferCustody: transferCustodyUpdate,
 };
 export const ACTION_NAMES = Object.keys(UPDATES) as ActionName[];
 

@@ -1,7 +1,7 @@
 /** The API from the other side: what the CLI uses with --api/--token (or WARDEN_API_URL/WARDEN_API_TOKEN). */
 import type { CaseView } from '../domain';
 import { type ActionInputs, type ActionName, ActionRefusedError, type CaseFilter, type CaseListRow, CaseNotFoundError, CaseUnavailableError } from './cases';
-import { API_PREFIX } from './routes';
+import { API_PREFIX, actionPath } from './routes';
 
 /** Any other answer than 200: its status and the server's error text (with its reasons). */
 export class ApiRequestError extends Error {
@@ -52,6 +52,6 @@ export class ApiClient {
 
   act<A extends ActionName>(caseRef: string, action: A, input: ActionInputs[A]): Promise<CaseView> {
     const body = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-    return this.request('POST', `/cases/${encodeURIComponent(caseRef)}/${action}`, body);
+    return this.request('POST', `/cases/${encodeURIComponent(caseRef)}/${actionPath(action)}`, body);
   }
 }

@@ -96,6 +96,42 @@ export const ACTION_BODIES: { [A in ActionName]: z.ZodObject } = {
         .describe('the post-incident review: required (fields per policy) to close a declared incident as resolved'),
     })
     .strict(),
+  file: z
+    .object({
+      clock: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'a clock key such as gdpr-art33/notify-authority').describe('the regulatory clock, <regime>/<clock>'),
+      reference: text('the filing reference', 500).describe("the authority's case number or submission receipt"),
+    })
+    .strict(),
+  determine: z
+    .object({
+      determination: term.describe('a determination id from the policy (e.g. material)'),
+      decision: z.boolean().describe('true: made; false: decided against'),
+      reason,
+      at: z.iso.datetime({ offset: true }).optional().describe('when it was made, if earlier than now; clocks count from this'),
+    })
+    .strict(),
+  scope: z
+    .object({
+      reason,
+      affected: z.number().int().min(0).optional().describe('individuals affected, as counted so far'),
+      jurisdictions: z.array(z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,6})*$/, 'a jurisdiction code such as EU, US-CA or EU-DE')).min(1).max(50).optional(),
+    })
+    .strict()
+    .refine((b) => b.affected !== undefined || b.jurisdictions, 'give affected, jurisdictions, or both'),
+  addParty: z.object({ party: term.describe('a party id from the response plan'), reason: z.string().max(2_000).optional() }).strict(),
+  acknowledgeParty: z.object({ party: term, reason: z.string().max(2_000).optional().describe('how it was acknowledged') }).strict(),
+  releaseParty: z.object({ party: term, reason }).strict(),
+  recordEvidence: z
+    .object({
+      description: text('a description'),
+      collectedFrom: text('where it was collected from', 500),
+      sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 hex digest of the stored body'),
+      storageRef: text('the storage reference', 2_000).describe('where the body is kept (outside Warden)'),
+      collectedAt: z.iso.datetime({ offset: true }).optional(),
+      step: z.number().int().min(1).optional().describe("the forensic plan's step it answers"),
+    })
+    .strict(),
+  transferCustody: z.object({ item: z.string().regex(/^E\d+$/, 'an evidence item id such as E1'), to: text('the recipient', 200), reason }).strict(),
 };
 
 const ACTION_SUMMARIES: { [A in ActionName]: string } = {
@@ -106,7 +142,18 @@ const ACTION_SUMMARIES: { [A in ActionName]: string } = {
   override: 'Overrule the automated category and/or severity',
   signoff: 'Sign off a recovery criterion',
   close: 'Close the case',
+  file: 'Record a regulatory filing (stops its clock)',
+  determine: 'Record a determination (e.g. materiality) that regulatory regimes wait on',
+  scope: "Record the incident's scope: individuals affected, jurisdictions reached",
+  addParty: 'Bring in a third party of the response plan',
+  acknowledgeParty: "Record a third party's acknowledgement",
+  releaseParty: 'Release a third party from the incident',
+  recordEvidence: 'Record a collected evidence item (hash and storage reference)',
+  transferCustody: 'Hand an evidence item to someone else (chain of custody)',
 };
+
+/** The path segment of an action: its name in kebab case (acknowledgeParty → acknowledge-party). */
+export const actionPath = (action: ActionName) => action.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 const caseId = { id: 'a case id (WRD-…) or its workflow id (case-WRD-…)' };
 
@@ -149,7 +196,7 @@ export const ROUTES: ApiRoute[] = [
   ...(Object.keys(ACTION_BODIES) as ActionName[]).map((action) =>
     route({
       method: 'POST',
-      path: `/cases/{id}/${action}`,
+      path: `/cases/{id}/${actionPath(action)}`,
       operationId: `${action}Case`,
       summary: ACTION_SUMMARIES[action],
       description:

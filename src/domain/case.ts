@@ -7,7 +7,7 @@ import type { Report } from './report';
 import type { SeverityAssessment } from './scoring';
 import type { Classification } from './categorize';
 import type { EscalationTrigger } from './escalation';
-import type { RegulatoryFlag } from './triage';
+import type { DeterminationRecord, PendingDetermination, RegulatoryFlag } from './regimes';
 import type { RegulatoryClock } from './clocks';
 import type { Review } from './review';
 import type { EvidenceItem } from './custody';
@@ -127,6 +127,14 @@ export interface CaseState {
   regulatoryFlags: RegulatoryFlag[];
   /** Regulatory notification clocks running on the case. */
   clocks: RegulatoryClock[];
+  /** Determinations responders recorded (e.g. "material"), oldest first; the latest per id stands. */
+  determinations: DeterminationRecord[];
+  /** Determinations a regime waits on: asked of their deciders, required before closing as resolved. */
+  determinationsNeeded: PendingDetermination[];
+  /** Jurisdictions a responder recorded (e.g. where affected people live), beyond the assets' own. */
+  jurisdictions: string[];
+  /** Individuals affected, as a responder counted them. */
+  affected?: number;
   /** Third parties of the response plan involved in the incident, one line each. */
   parties: PartyLine[];
   /** Forensic evidence items with their chain of custody (bodies stored outside history). */
@@ -185,6 +193,9 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     forensics: [],
     regulatoryFlags: [],
     clocks: [],
+    determinations: [],
+    determinationsNeeded: [],
+    jurisdictions: [],
     evidenceItems: [],
     parties: [],
     paged: false,
@@ -272,6 +283,7 @@ export function openTasks(state: CaseState): string[] {
   if (state.assignees.length === 0 && state.acknowledgedBy) tasks.push('assign a responder');
   for (const c of state.recovery)
     if (!c.passed) tasks.push(c.verification === 'human' ? `sign off: ${c.id}` : `machine check: ${c.id}`);
+  for (const d of state.determinationsNeeded ?? []) tasks.push(`determine: ${d.question} (${d.regimes.join(', ')})`);
   for (const c of state.clocks ?? []) if (!c.filed) tasks.push(`file: ${c.name} by ${c.dueAt}`);
   if (state.stage !== 'recovering' && state.stage !== 'triage' && state.stage !== 'received' && state.stage !== 'validating')
     state.forensics.forEach((step, i) => {

@@ -4,9 +4,10 @@
  * clocks in its state (absolute times, so they survive restarts and continue-as-new) and sleeps
  * until the next event these functions name.
  */
+import { type BusinessCalendar, deadlineAfter } from './deadlines';
 import { durationToMs } from './duration';
-import type { Policy } from './policy';
-import type { RegulatoryFlag } from './triage';
+import { type Policy, WEEKDAYS } from './policy';
+import type { DeterminationRecord, RegulatoryFlag } from './regimes';
 
 export interface RegulatoryClock {
   /** "<regime>/<clock>", e.g. "gdpr-art33/notify-authority". */
@@ -16,6 +17,10 @@ export interface RegulatoryClock {
   /** Roles that own the filing: warned before the deadline, allowed to record it. */
   owners: string[];
   awareAt: string;
+  /** What the clock counts from, and when that was (awareness, a determination, an earlier filing). */
+  startedAt?: string;
+  /** How the deadline was reached, in the policy's words, e.g. "4bd from the material determination". */
+  dueBecause?: string;
   dueAt: string;
   warnings: { at: string; sent: boolean }[];
   filed?: { at: string; by: string; reference: string };
@@ -23,27 +28,74 @@ export interface RegulatoryClock {
   missedAt?: string;
 }
 
-/** The clocks the flagged regimes start, from the awareness time; `running` are already there and are kept. */
-export function startClocks(flags: RegulatoryFlag[], policy: Policy, awareAt: string, running: RegulatoryClock[]): RegulatoryClock[] {
+/** The moments clocks can count from: awareness, each determination made, each filing recorded. */
+export interface ClockAnchors {
+  awareAt: string;
+  /** Determination id → when it was made (positive determinations only). */
+  determinations: Record<string, string>;
+  /** Clock key → when its filing was recorded. */
+  filings: Record<string, string>;
+}
+
+export function clockAnchors(awareAt: string, determinations: DeterminationRecord[], clocks: RegulatoryClock[]): ClockAnchors {
+  const made: Record<string, string> = {};
+  for (const d of determinations) {
+    if (d.decision) made[d.id] ??= d.at;
+    else delete made[d.id];
+  }
+  return { awareAt, determinations: made, filings: Object.fromEntries(clocks.filter((c) => c.filed).map((c) => [c.key, c.filed!.at])) };
+}
+
+function calendarFor(policy: Policy, id: string | undefined): BusinessCalendar | undefined {
+  const cal = id === undefined ? undefined : policy.calendars[id];
+  return cal && { timeZone: cal.timeZone, weekend: cal.weekend.map((d) => WEEKDAYS.indexOf(d)), holidays: cal.holidays };
+}
+
+/**
+ * The clocks of the flagged regimes that can start now, each from its anchor (awareness, a
+ * determination, an earlier stage's filing); `running` are already there and are kept. A clock
+ * whose anchor has not happened yet waits for it.
+ */
+export function startClocks(flags: RegulatoryFlag[], policy: Policy, anchors: ClockAnchors, running: RegulatoryClock[]): RegulatoryClock[] {
   const started: RegulatoryClock[] = [];
-  const aware = Date.parse(awareAt);
+  const anchorOf = (regime: string, from: string): { at: string; what: string } | undefined => {
+    const [kind, id] = from.split(':');
+    if (kind === 'awareness') return { at: anchors.awareAt, what: 'awareness' };
+    if (kind === 'determination') return anchors.determinations[id] ? { at: anchors.determinations[id], what: `the ${id} determination` } : undefined;
+    const filed = anchors.filings[`${regime}/${id}`];
+    return filed ? { at: filed, what: `the filing of ${regime}/${id}` } : undefined;
+  };
   for (const flag of flags) {
     const regime = policy.regulatory.find((r) => r.id === flag.regime);
     for (const clock of regime?.clocks ?? []) {
       const key = `${flag.regime}/${clock.id}`;
       if (running.some((c) => c.key === key) || started.some((c) => c.key === key)) continue;
-      const due = aware + durationToMs(clock.due);
+      const anchor = anchorOf(flag.regime, clock.from);
+      if (!anchor) continue;
+      const start = Date.parse(anchor.at);
+      let due = deadlineAfter(start, clock.due, calendarFor(policy, clock.calendar));
+      let dueBecause = `${clock.due} from ${anchor.what}`;
+      const limit = clock.notLaterThan && anchorOf(flag.regime, clock.notLaterThan.from);
+      if (clock.notLaterThan && limit) {
+        const latest = deadlineAfter(Date.parse(limit.at), clock.notLaterThan.due, calendarFor(policy, clock.calendar));
+        if (latest < due) {
+          due = latest;
+          dueBecause = `${clock.notLaterThan.due} from ${limit.what} (earlier than ${clock.due} from ${anchor.what})`;
+        }
+      }
       started.push({
         key,
         regime: flag.regime,
         name: `${regime!.name}: ${clock.name}`,
         owners: clock.owners,
-        awareAt,
+        awareAt: anchors.awareAt,
+        startedAt: anchor.at,
+        dueBecause,
         dueAt: new Date(due).toISOString(),
         warnings: clock.warnBefore
           .map((before) => due - durationToMs(before))
           .sort((a, b) => a - b)
-          .map((at) => ({ at: new Date(Math.max(at, aware)).toISOString(), sent: false })),
+          .map((at) => ({ at: new Date(Math.max(at, start)).toISOString(), sent: false })),
       });
     }
   }

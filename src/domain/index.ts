@@ -12,3 +12,5 @@ export * from './data-classes';
 export * from './clocks';
 export * from './review';
 export * from './custody';
+export * from './regimes';
+export * from './deadlines';

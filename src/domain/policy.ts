@@ -8,11 +8,14 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isDeadline, isTimeZone, needsCalendar } from './deadlines';
 import { isDuration } from './duration';
 
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const Criticality = z.enum(CRITICALITIES);
@@ -78,6 +81,8 @@ const Asset = z.object({
   dataClassification: Sensitivity.default('internal'),
   owner: z.string().optional(),
   queue: Id.optional(),
+  /** Where the asset and its data are, for regimes triggered by jurisdiction (e.g. "EU-DE", "US-NY"). */
+  jurisdictions: z.array(z.string().min(1)).default([]),
 });
 
 const PagerPriority = z.enum(['critical', 'error', 'warning', 'info']);
@@ -179,25 +184,89 @@ export const PolicySchema = z
      * clocks: a deadline from the recorded awareness time, warnings before it, and the roles that
      * own the filing. The texts say what the policy says; this is not legal advice.
      */
+    /**
+     * Facts about the organization that regulatory regimes are triggered by: the kinds of entity
+     * it is (e.g. "public-company", "nis2-essential-entity", "financial-entity") and where it is
+     * established ("EU", "US-NY"). A case's jurisdictions are these, its assets' and any a
+     * responder records.
+     */
+    regulatoryProfile: z
+      .object({ entityTypes: z.array(z.string().min(1)).default([]), jurisdictions: z.array(z.string().min(1)).default([]) })
+      .default({}),
+    /**
+     * Decisions only a human can make that start regulatory clocks (e.g. "material" for SEC 8-K
+     * Item 1.05, "major-ict-incident" for DORA): what is asked, and which roles decide it.
+     */
+    determinations: z.array(z.object({ id: Id, question: z.string().min(1), deciders: z.array(Id).min(1) })).default([]),
+    /** Business-day calendars for deadlines counted in business days ("4bd"). */
+    calendars: z
+      .record(
+        Id,
+        z.object({
+          timeZone: z.string().refine(isTimeZone, 'an IANA time zone such as America/New_York'),
+          weekend: z.array(z.enum(WEEKDAYS)).default(['sat', 'sun']),
+          holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')).default([]),
+        }),
+      )
+      .default({}),
+    /**
+     * Regulatory regimes: when each applies to a case and the notification clocks it starts. This
+     * is what the policy says, not legal advice.
+     */
     regulatory: z
       .array(
-        z.object({
-          id: Id,
-          name: z.string().min(1),
-          dataClasses: z.array(z.string().min(1)).min(1),
-          deadline: z.string().min(1),
-          clocks: z
-            .array(
-              z.object({
-                id: Id,
-                name: z.string().min(1),
-                due: Duration,
-                warnBefore: z.array(Duration).default([]),
-                owners: z.array(Id).min(1),
-              }),
-            )
-            .default([]),
-        }),
+        z
+          .object({
+            id: Id,
+            name: z.string().min(1),
+            /** Shorthand for `when.dataClasses` (the form older policies use). */
+            dataClasses: z.array(z.string().min(1)).min(1).optional(),
+            /**
+             * The regime applies when every condition given holds; a list holds when any of its
+             * entries does. Jurisdictions match by prefix: "EU" covers a case in "EU-DE".
+             */
+            when: z
+              .object({
+                dataClasses: z.array(z.string().min(1)).min(1).optional(),
+                jurisdictions: z.array(z.string().min(1)).min(1).optional(),
+                entityTypes: z.array(z.string().min(1)).min(1).optional(),
+                /** Human determinations (ids from `determinations`) that must have been made. */
+                determinations: z.array(Id).min(1).optional(),
+                /** At least this many individuals affected (a count a responder records). */
+                minAffected: z.number().int().positive().optional(),
+                /** Only once the case is a declared incident (escalated at least once). */
+                declared: z.literal(true).optional(),
+              })
+              .default({}),
+            deadline: z.string().min(1),
+            clocks: z
+              .array(
+                z.object({
+                  id: Id,
+                  name: z.string().min(1),
+                  /** What the clock counts from: "awareness", "determination:<id>" or "filing:<clock id>" (an earlier stage). */
+                  from: z
+                    .string()
+                    .regex(/^(awareness|determination:[a-z0-9-]+|filing:[a-z0-9-]+)$/, 'awareness, determination:<id> or filing:<clock id>')
+                    .default('awareness'),
+                  /** 72h, 3d; 1mo (calendar months); 4bd (business days, with `calendar`). */
+                  due: z.string().refine(isDeadline, 'a deadline such as 24h, 3d, 1mo or 4bd'),
+                  calendar: Id.optional(),
+                  /** A second limit that also binds (the earlier wins), e.g. DORA: 4h from classification, no later than 24h from awareness. */
+                  notLaterThan: z
+                    .object({
+                      from: z.string().regex(/^(awareness|determination:[a-z0-9-]+|filing:[a-z0-9-]+)$/, 'awareness, determination:<id> or filing:<clock id>'),
+                      due: z.string().refine(isDeadline, 'a deadline such as 24h, 3d, 1mo or 4bd'),
+                    })
+                    .optional(),
+                  warnBefore: z.array(Duration).default([]),
+                  owners: z.array(Id).min(1),
+                }),
+              )
+              .default([]),
+          })
+          .transform(({ dataClasses, ...regime }) => ({ ...regime, when: { ...regime.when, dataClasses: regime.when.dataClasses ?? dataClasses } }))
+          .refine((r) => Object.values(r.when).some((v) => v !== undefined), 'a regime needs at least one condition in `when` (or `dataClasses`)'),
       )
       .default([]),
     /**
@@ -264,13 +333,32 @@ export const PolicySchema = z
     policy.assets.forEach((a, i) =>
       need(!a.queue || queues.has(a.queue), ['assets', i, 'queue'], `unknown queue "${a.queue}"`),
     );
-    policy.regulatory.forEach((r, i) =>
-      r.clocks.forEach((c, j) =>
+    const determinations = new Set(policy.determinations.map((d) => d.id));
+    policy.determinations.forEach((d, i) =>
+      d.deciders.forEach((role, j) => need(roles.has(role), ['determinations', i, 'deciders', j], `unknown role "${role}" (roles: ${knownRoles})`)),
+    );
+    policy.regulatory.forEach((r, i) => {
+      (r.when.determinations ?? []).forEach((d, j) =>
+        need(determinations.has(d), ['regulatory', i, 'when', 'determinations', j], `unknown determination "${d}" (determinations: ${[...determinations].join(', ') || 'none'})`),
+      );
+      const clockIds = r.clocks.map((c) => c.id);
+      const anchor = (from: string, path: (string | number)[]) => {
+        const [kind, id] = from.split(':');
+        if (kind === 'determination') need(determinations.has(id), path, `unknown determination "${id}"`);
+        if (kind === 'filing') need(clockIds.includes(id), path, `no clock "${id}" in regime ${r.id} (clocks: ${clockIds.join(', ')})`);
+      };
+      r.clocks.forEach((c, j) => {
         c.owners.forEach((role, k) =>
           need(roles.has(role), ['regulatory', i, 'clocks', j, 'owners', k], `unknown role "${role}" (roles: ${knownRoles})`),
-        ),
-      ),
-    );
+        );
+        anchor(c.from, ['regulatory', i, 'clocks', j, 'from']);
+        need(c.from !== `filing:${c.id}`, ['regulatory', i, 'clocks', j, 'from'], 'a clock cannot start from its own filing');
+        if (c.notLaterThan) anchor(c.notLaterThan.from, ['regulatory', i, 'clocks', j, 'notLaterThan', 'from']);
+        for (const [due, path] of [[c.due, 'due'], [c.notLaterThan?.due, 'notLaterThan']] as const)
+          if (due && needsCalendar(due))
+            need(!!c.calendar && Object.hasOwn(policy.calendars, c.calendar), ['regulatory', i, 'clocks', j, path], `"${due}" counts business days: name a calendar from calendars (${Object.keys(policy.calendars).join(', ') || 'none'})`);
+      });
+    });
     policy.recovery.criteria.forEach((c, i) =>
       c.signers.forEach((role, j) =>
         need(roles.has(role), ['recovery', 'criteria', i, 'signers', j], `unknown role "${role}" (roles: ${knownRoles})`),
@@ -281,6 +369,8 @@ export const PolicySchema = z
     unique(policy.queues.map((q) => q.id), 'queues');
     unique(policy.taxonomy.map((c) => c.id), 'taxonomy');
     unique(policy.recovery.criteria.map((c) => c.id), 'recovery');
+    unique(policy.regulatory.map((r) => r.id), 'regulatory');
+    unique(policy.determinations.map((d) => d.id), 'determinations');
     const t = policy.scoring.severityAt;
     need(t.SEV1 > t.SEV2 && t.SEV2 > t.SEV3, ['scoring', 'severityAt'], 'thresholds must fall from SEV1 to SEV3');
   });

@@ -9,6 +9,7 @@ import { type Classification, classifyByRules, routeToQueue } from './categorize
 import { type DetectedDataClass, detectDataClasses } from './data-classes';
 import { type EscalationTrigger, escalationTriggers } from './escalation';
 import { atOrAbove, entryFor, type Policy } from './policy';
+import { caseJurisdictions, type PendingDetermination, type RegulatoryFlag, pendingDeterminations, regulatoryFlags } from './regimes';
 import { assessSeverity, type SeverityAssessment } from './scoring';
 
 export interface TriageFacts {
@@ -20,13 +21,11 @@ export interface TriageFacts {
   users: string[];
   dataClasses: string[];
   reportCount?: number;
-}
-
-export interface RegulatoryFlag {
-  regime: string;
-  name: string;
-  deadline: string;
-  because: string;
+  /** Regulatory facts a responder recorded on the case (none for a fresh report). */
+  jurisdictions?: string[];
+  determined?: Record<string, boolean>;
+  affected?: number;
+  declared?: boolean;
 }
 
 export interface Triage {
@@ -38,6 +37,8 @@ export interface Triage {
   escalation: { path: 'escalate' | 'respond'; triggers: EscalationTrigger[] };
   forensics: string[];
   regulatoryFlags: RegulatoryFlag[];
+  /** Human determinations that would trigger a regime, still to be made. */
+  determinationsNeeded: PendingDetermination[];
   /** Data classes the report's own words name, added to what the sender declared. */
   dataClassesFound: DetectedDataClass[];
 }
@@ -48,6 +49,14 @@ export function triage(facts: TriageFacts, policy: Policy, classification: Class
   facts = { ...facts, dataClasses };
   const assessment = assessSeverity({ ...facts, reportCount: facts.reportCount ?? 1 }, policy);
   const route = routeToQueue(policy, classification.category, facts.assets);
+  const regime = {
+    dataClasses,
+    jurisdictions: caseJurisdictions(policy, facts.assets, facts.jurisdictions),
+    entityTypes: policy.regulatoryProfile.entityTypes,
+    determinations: facts.determined ?? {},
+    affected: facts.affected,
+    declared: facts.declared ?? false,
+  };
   const triggers = escalationTriggers({ severity: assessment.severity, assets: facts.assets, users: facts.users, regulatedData: assessment.regulatedData }, policy);
   return {
     classification,
@@ -57,14 +66,8 @@ export function triage(facts: TriageFacts, policy: Policy, classification: Class
     page: atOrAbove(assessment.severity, policy.paging.pageAtOrAbove),
     escalation: { path: triggers.length ? 'escalate' : 'respond', triggers },
     forensics: entryFor(policy.forensics, classification.category) ?? [],
-    regulatoryFlags: regulatoryFlags(facts.dataClasses, policy),
+    regulatoryFlags: regulatoryFlags(regime, policy),
+    determinationsNeeded: pendingDeterminations(regime, policy),
     dataClassesFound: detected,
   };
-}
-
-/** The regimes whose data classes the case involves (the policy says what each requires; this is not legal advice). */
-export function regulatoryFlags(dataClasses: string[], policy: Policy): RegulatoryFlag[] {
-  return policy.regulatory
-    .filter((r) => r.dataClasses.some((c) => dataClasses.includes(c)))
-    .map((r) => ({ regime: r.id, name: r.name, deadline: r.deadline, because: `involves ${r.dataClasses.filter((c) => dataClasses.includes(c)).join(', ')} data` }));
 }

@@ -57,6 +57,22 @@ export interface FilingInput extends ActorInput {
   reference: string;
 }
 
+export interface DeterminationInput extends ReasonInput {
+  /** The determination's id in the policy (e.g. "material"). */
+  determination: string;
+  /** true: made (e.g. the incident is material); false: decided against. */
+  decision: boolean;
+  /** When it was made, if earlier than now (ISO-8601); clocks count from this. */
+  at?: string;
+}
+
+export interface ScopeInput extends ReasonInput {
+  /** Individuals affected, as counted so far. */
+  affected?: number;
+  /** Jurisdictions the incident reaches beyond its assets' (e.g. where affected people live). */
+  jurisdictions?: string[];
+}
+
 export const acknowledgeUpdate = defineUpdate<CaseView, [ActorInput]>('acknowledge');
 export const assignUpdate = defineUpdate<CaseView, [AssignInput]>('assign');
 export const escalateUpdate = defineUpdate<CaseView, [ReasonInput]>('escalate');
@@ -96,6 +112,10 @@ export const recordEvidenceUpdate = defineUpdate<CaseView, [EvidenceInput]>('rec
 export const transferCustodyUpdate = defineUpdate<CaseView, [CustodyInput]>('transferCustody');
 /** Record that a regulatory notification was filed: its clock stops. */
 export const recordFilingUpdate = defineUpdate<CaseView, [FilingInput]>('recordFiling');
+/** Record a human determination (e.g. materiality); regimes waiting on it start their clocks. */
+export const determineUpdate = defineUpdate<CaseView, [DeterminationInput]>('determine');
+/** Record the incident's scope: people affected and jurisdictions reached; regimes are re-judged. */
+export const recordScopeUpdate = defineUpdate<CaseView, [ScopeInput]>('recordScope');
 /** Overrule the automated category and/or severity; the automated answer stays on the case for the audit. */
 export const overrideUpdate = defineUpdate<CaseView, [OverrideInput]>('override');
 

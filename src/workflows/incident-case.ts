@@ -47,6 +47,11 @@ import {
   SHA256_HEX,
   nextClockEvent,
   startClocks,
+  clockAnchors,
+  pendingDeterminations,
+  regimeFacts,
+  regulatoryFlags,
+  type PendingDetermination,
   newCase,
   type Policy,
   type Report,
@@ -74,6 +79,8 @@ import {
   recordEvidenceUpdate,
   releasePartyUpdate,
   recordFilingUpdate,
+  determineUpdate,
+  recordScopeUpdate,
   transferCustodyUpdate,
   reportSignal,
   reportsSignal,
@@ -106,6 +113,11 @@ const ASK_FOR_MISSING_FIELDS = 'ask-for-missing-fields';
 const THIRD_PARTIES = 'third-party-coordination';
 /** Patch: flagged regimes start durable regulatory notification clocks. */
 const REGULATORY_CLOCKS = 'regulatory-clocks';
+/**
+ * Patch: regimes are judged on every fact (jurisdiction, entity type, people affected, human
+ * determinations), clocks count from their own anchors, and determinations are asked for.
+ */
+const REGULATORY_TRIGGERS = 'regulatory-triggers';
 /** How many recent report ids a case remembers to ignore a report filed twice. */
 const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
@@ -128,6 +140,9 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     state.clocks ??= [];
     state.evidenceItems ??= [];
     state.parties ??= [];
+    state.determinations ??= [];
+    state.determinationsNeeded ??= [];
+    state.jurisdictions ??= [];
   }
 
   /** Work the main loop does on behalf of handlers and timers, in order. */
@@ -138,6 +153,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   let cardDirty = false;
   /** A human acknowledged a paged case: the page is acknowledged too. */
   let pageAcknowledgement = false;
+  /** Determinations newly needed, to ask of their deciders. */
+  const determinationPrompts: PendingDetermination[] = [];
 
   const at = () => now();
   const note = (actor: string, action: string, reason?: string) => record(state, at(), actor, action, reason);
@@ -304,6 +321,9 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         if (state.stage === 'closed') refuse('the case is already closed');
         if (!reason?.trim()) refuse('close: a reason is required');
         const unfiled = state.clocks.filter((c) => !c.filed).map((c) => c.name);
+        const undecided = state.determinationsNeeded.map((d) => d.determination);
+        if ((resolution ?? 'resolved') === 'resolved' && undecided.length)
+          refuse(`cannot close as resolved with regulatory determinations still to make: ${undecided.join(', ')} (warden determine ${state.caseId} <determination> --yes|--no)`);
         if ((resolution ?? 'resolved') === 'resolved' && unfiled.length) refuse(`cannot close as resolved with regulatory filings not recorded: ${unfiled.join('; ')}`);
         const noReview = (resolution ?? 'resolved') === 'resolved' ? missingReview(state, review, policy) : [];
         if (noReview.length) refuse(`closing a declared incident needs its post-incident review: missing ${noReview.join(', ')}`);
@@ -441,6 +461,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       clock.filed = { at: at(), by: actor, reference };
       const late = clock.missedAt ? ` (after the deadline ${clock.dueAt})` : ` (${formatDuration(Date.parse(clock.dueAt) - Date.now())} before the deadline)`;
       note(actor, `filed: ${clock.name}`, `reference ${reference}${late}`);
+      reviewRegimes(); // a later stage may count from this filing
       cardDirty = true;
       return viewOf(state);
     },
@@ -451,6 +472,67 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         if (clock!.filed) refuse(`${clock!.name} was already filed by ${clock!.filed.by} (${clock!.filed.reference})`);
         refuse(authorize(policy, actor, clock!.owners, `record the filing of ${clock!.name}`));
         if (!reference?.trim()) refuse('record filing: a reference is required');
+      },
+    },
+  );
+
+  setHandler(
+    determineUpdate,
+    ({ actor, determination, decision, reason, at: madeAt }) => {
+      const def = policy.determinations.find((d) => d.id === determination)!;
+      state.determinations.push({ id: determination, decision, at: madeAt ?? at(), by: actor, reason });
+      note(actor, `determined: ${decision ? '' : 'not '}${determination}`, `${def.question} ${decision ? 'Yes' : 'No'}: ${reason}${madeAt ? ` (made at ${madeAt})` : ''}`);
+      reviewRegimes();
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, determination, decision, reason, at: madeAt }) => {
+        const def = policy.determinations.find((d) => d.id === determination);
+        if (!def) refuse(`no determination "${determination}" in the policy (determinations: ${policy.determinations.map((d) => d.id).join(', ') || 'none'})`);
+        refuse(authorize(policy, actor, def!.deciders, `record the ${determination} determination`));
+        if (state.stage === 'closed') refuse('the case is closed');
+        if (typeof decision !== 'boolean') refuse('determine: the decision must be true (made) or false (decided against)');
+        if (!reason?.trim()) refuse('determine: a reason is required');
+        if (madeAt !== undefined) {
+          const t = Date.parse(madeAt);
+          if (Number.isNaN(t)) refuse('determine: at must be an ISO-8601 time');
+          if (t > Date.now()) refuse(`determine: at (${madeAt}) is in the future`);
+          if (t < Date.parse(state.openedAt)) refuse(`determine: at (${madeAt}) is before the case was opened (${state.openedAt})`);
+        }
+        const latest = [...state.determinations].reverse().find((d) => d.id === determination);
+        if (latest && latest.decision === decision) refuse(`${determination} was already ${decision ? 'determined' : 'decided against'} by ${latest.by} at ${latest.at}`);
+      },
+    },
+  );
+
+  setHandler(
+    recordScopeUpdate,
+    ({ actor, affected, jurisdictions, reason }) => {
+      const changes: string[] = [];
+      if (affected !== undefined) {
+        changes.push(`${affected} individuals affected${state.affected !== undefined ? ` (was ${state.affected})` : ''}`);
+        state.affected = affected;
+      }
+      const added = (jurisdictions ?? []).filter((j) => !state.jurisdictions.includes(j));
+      if (added.length) {
+        changes.push(`reaches ${added.join(', ')}`);
+        state.jurisdictions.push(...added);
+      }
+      note(actor, `scope: ${changes.join('; ')}`, reason);
+      reviewRegimes();
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor, affected, jurisdictions, reason }) => {
+        if (!rolesOf(policy, actor).length) refuse(`${actor} holds no role: only responders record the scope`);
+        if (state.stage === 'closed') refuse('the case is closed');
+        if (!reason?.trim()) refuse('scope: a reason is required');
+        if (affected === undefined && !jurisdictions?.length) refuse('scope: give the individuals affected, jurisdictions, or both');
+        if (affected !== undefined && (!Number.isInteger(affected) || affected < 0)) refuse('scope: affected must be a whole number, 0 or more');
+        for (const j of jurisdictions ?? [])
+          if (!/^[A-Z]{2}(-[A-Z0-9]{1,6})*$/.test(j)) refuse(`scope: "${j}" is not a jurisdiction code such as EU, US-CA or EU-DE`);
       },
     },
   );
@@ -624,16 +706,48 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     state.queue = answer.queue;
     note(WARDEN, `routed to queue ${answer.queue}`, answer.routedBecause);
     state.forensics = answer.forensics;
-    state.regulatoryFlags = answer.regulatoryFlags;
-    if (answer.regulatoryFlags.length) {
-      note(WARDEN, 'regulatory regimes flagged', answer.regulatoryFlags.map((f) => `${f.name} (${f.deadline}): ${f.because}`).join('; '));
-      if (patched(REGULATORY_CLOCKS))
-        for (const clock of startClocks(answer.regulatoryFlags, policy, state.openedAt, state.clocks)) {
-          state.clocks.push(clock);
-          note(WARDEN, `clock started: ${clock.name}`, `aware at ${clock.awareAt}; due ${clock.dueAt}; owners ${clock.owners.join(', ')}`);
-        }
+    if (patched(REGULATORY_TRIGGERS)) reviewRegimes();
+    else {
+      state.regulatoryFlags = answer.regulatoryFlags;
+      if (answer.regulatoryFlags.length) {
+        note(WARDEN, 'regulatory regimes flagged', answer.regulatoryFlags.map((f) => `${f.name} (${f.deadline}): ${f.because}`).join('; '));
+        if (patched(REGULATORY_CLOCKS))
+          for (const clock of startClocks(answer.regulatoryFlags, policy, clockAnchors(state.openedAt, [], []), state.clocks)) {
+            state.clocks.push(clock);
+            note(WARDEN, `clock started: ${clock.name}`, `aware at ${clock.awareAt}; due ${clock.dueAt}; owners ${clock.owners.join(', ')}`);
+          }
+      }
     }
     moveTo('categorized', WARDEN);
+  }
+
+  /**
+   * Judge the regimes again on the facts so far: a regime that now applies is recorded, every
+   * clock whose anchor has happened (awareness, a determination, an earlier stage's filing)
+   * starts, and a determination a regime waits on is asked of its deciders.
+   */
+  function reviewRegimes(): void {
+    const facts = regimeFacts(policy, state);
+    for (const flag of regulatoryFlags(facts, policy)) {
+      if (state.regulatoryFlags.some((f) => f.regime === flag.regime)) continue;
+      state.regulatoryFlags.push(flag);
+      note(WARDEN, `regulatory regime applies: ${flag.name}`, `${flag.because}; the policy says: ${flag.deadline}`);
+      cardDirty = true;
+    }
+    const anchors = clockAnchors(state.openedAt, state.determinations, state.clocks);
+    for (const clock of startClocks(state.regulatoryFlags, policy, anchors, state.clocks)) {
+      state.clocks.push(clock);
+      note(WARDEN, `clock started: ${clock.name}`, `due ${clock.dueAt} (${clock.dueBecause}); owners ${clock.owners.join(', ')}`);
+      cardDirty = true;
+    }
+    const needed = pendingDeterminations(facts, policy);
+    for (const d of needed)
+      if (!state.determinationsNeeded.some((n) => n.determination === d.determination)) {
+        note(WARDEN, `determination needed: ${d.question}`, `it decides whether ${d.regimes.join(', ')} applies; decided by ${d.deciders.join(' or ')}`);
+        determinationPrompts.push(d);
+        cardDirty = true;
+      }
+    state.determinationsNeeded = needed;
   }
 
   /** Re-assess severity from the facts so far; records a change with its factors. */
@@ -734,12 +848,39 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       factsChanged = false;
       rescore();
       checkCriteria();
+      if (patched(REGULATORY_TRIGGERS)) reviewRegimes();
     }
     factsChanged = false;
-    while (pendingEscalations.length) await carryOutEscalation(pendingEscalations.shift()!);
+    let declared = false;
+    while (pendingEscalations.length) {
+      await carryOutEscalation(pendingEscalations.shift()!);
+      declared = true;
+    }
+    // A declared incident can meet regimes that apply only to one (NIS2, SEC, DORA).
+    if (declared && patched(REGULATORY_TRIGGERS)) reviewRegimes();
+    await askForDeterminations();
     while (pendingDeescalations.length) await carryOutDeescalation(pendingDeescalations.shift()!);
     await acknowledgePage();
     if (cardDirty) await publishCard();
+  }
+
+  const membersOf = (roles: string[]) =>
+    [...new Set(roles.flatMap((role) => policy.roles[role]?.members ?? []))].map((id) => ({ id, ...policy.people[id] }));
+
+  async function askForDeterminations(): Promise<void> {
+    while (determinationPrompts.length) {
+      const d = determinationPrompts.shift()!;
+      await eachRecipient(membersOf(d.deciders), (batch) =>
+        sideEffect('ask for determination', () =>
+          notify.notifyCommanders({
+            caseId: state.caseId,
+            commanders: batch,
+            text: `Case ${state.caseId} needs a determination: ${d.question} It decides whether ${d.regimes.join(', ')} applies, and its clocks count from when it is made. Record it: warden determine ${state.caseId} ${d.determination} --yes|--no --reason <why>`,
+            key: `determination:${d.determination}`,
+          }),
+        ),
+      );
+    }
   }
 
   async function acknowledgePage(): Promise<void> {
@@ -785,7 +926,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     const now = Date.now();
     for (const clock of state.clocks) {
       if (clock.filed || clock.missedAt) continue;
-      const owners = [...new Set(clock.owners.flatMap((role) => policy.roles[role]?.members ?? []))].map((id) => ({ id, ...policy.people[id] }));
+      const owners = membersOf(clock.owners);
       const left = Date.parse(clock.dueAt) - now;
       for (const [i, warning] of clock.warnings.entries()) {
         if (warning.sent || Date.parse(warning.at) > now || left <= 0) continue;
@@ -822,7 +963,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   }
 
   const shouldContinueAsNew = () => reportsThisRun >= policy.intake.evidencePerRun || workflowInfo().continueAsNewSuggested;
-  const hasWork = () => factsChanged || cardDirty || pageAcknowledgement || pendingEscalations.length > 0 || pendingDeescalations.length > 0;
+  const hasWork = () => factsChanged || cardDirty || determinationPrompts.length > 0 || pageAcknowledgement || pendingEscalations.length > 0 || pendingDeescalations.length > 0;
 
   /** The active response: SLA timers, new evidence, escalations and the recovery gate. */
   async function respond(): Promise<void> {

@@ -29,6 +29,9 @@ export function testPolicy(overrides: Record<string, unknown> = {}): Policy {
     SEV3: { acknowledgeBy: '30s', respondBy: '60s' },
     SEV4: { acknowledgeBy: '30s', respondBy: '60s' },
   };
+  // The example organization is a public company under NIS2: every declared incident would wait
+  // on materiality and significance determinations. Tests about those regimes say so themselves.
+  raw.regulatoryProfile = { ...raw.regulatoryProfile, entityTypes: [] };
   raw.recovery.criteria[2].params = { window: '1s' };
   raw.recovery.criteria[2].recheckEvery = '1s';
   for (const [key, value] of Object.entries(overrides))
