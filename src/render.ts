@@ -38,6 +38,7 @@ export function renderCase(c: CaseView): string {
     `policy:     ${c.policyVersion}`,
     'recovery criteria:',
     ...c.recovery.map((r) => `  [${r.passed ? 'x' : ' '}] ${r.id} (${r.verification})${r.passed ? ` by ${r.by} at ${r.at}` : r.detail ? `: ${r.detail}` : ''}`),
+    ...(c.determinationsNeeded?.length ? ['to determine:', ...c.determinationsNeeded.map((d) => `  ${d.determination}: ${d.question} (${d.deciders.join(' or ')})`)] : []),
     ...(c.clocks?.length
       ? ['regulatory clocks:', ...c.clocks.map((k) => `  ${k.key}  ${k.name}: ${k.filed ? `filed by ${k.filed.by} (${k.filed.reference})` : k.missedAt ? `DEADLINE PASSED ${k.dueAt}` : `due ${k.dueAt} (${formatDuration(Date.parse(k.dueAt) - Date.now())} left)`}`)]
       : []),
@@ -76,6 +77,7 @@ export function renderTriage(t: Triage): string {
     `page:       ${t.page ? 'yes' : 'no'}`,
     `escalation: ${t.escalation.path}${t.escalation.triggers.length ? ` (${t.escalation.triggers.map((x) => `${x.criterion}: ${x.detail}`).join('; ')})` : ''}`,
     `regulatory: ${t.regulatoryFlags.map((f) => `${f.name} (${f.deadline})`).join('; ') || '-'}`,
+    ...(t.determinationsNeeded.length ? [`to determine: ${t.determinationsNeeded.map((d) => `${d.determination} (${d.regimes.join(', ')})`).join('; ')}`] : []),
     'forensic collection:',
     ...t.forensics.map((step, i) => `  ${i + 1}. ${step}`),
   ].join('\n');

@@ -11,6 +11,7 @@ import { createIntakeServer } from './intake/server';
 import type { Report } from './domain';
 import { webhookSources } from './intake/webhooks';
 import { apiAuthFromEnv } from './api/auth';
+import { partyLinksFromEnv } from './party-links';
 import { closeServer, collectProcessMetrics, countedFiling, createJsonLogger, errorFields, intakeInFlight, intakeRegistry, type JsonLogger, trackInFlight } from './observability';
 
 async function main(): Promise<void> {
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     slackBotToken: process.env.SLACK_BOT_TOKEN,
     slackApiUrl: process.env.SLACK_API_URL,
     api,
+    // Third parties acknowledge by the signed link in their notice (same secret as the worker's).
+    partyLinks: partyLinksFromEnv(),
     logger,
   });
   // GET /metrics (Warden's intake counters and process metrics), /readyz, /healthz; requests in flight for shutdown.

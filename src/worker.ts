@@ -26,6 +26,7 @@ import {
 import { temporalLogger } from './observability/runtime-log';
 import { connectWorker, temporalTarget, wardenDataConverter } from './temporal';
 import { TASK_QUEUE } from './workflows/definitions';
+import { partyLinksFromEnv } from './party-links';
 
 /** The activities with Warden's metrics: vendor call outcomes per port, escalations, SLA breaches, operator alerts. */
 export function observedActivities(deps: ActivityDeps) {
@@ -46,7 +47,7 @@ export async function createWorker(connection: NativeConnection, config: WardenC
       ? { workflowBundle: { codePath: process.env.WARDEN_WORKFLOW_BUNDLE } }
       : { workflowsPath: require.resolve('./workflows') }),
     dataConverter: wardenDataConverter(),
-    activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace }),
+    activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace, partyLinks: partyLinksFromEnv() }),
   });
 }
 

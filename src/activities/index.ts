@@ -15,6 +15,7 @@ import { Outbox } from './outbox';
 import { type CaseSummary, cardText, headline, timelineText } from './messages';
 import { dryRunPager, type PagerAction, type PagerPort, type PagerSeverity } from './pagerduty';
 import { type CaseCard, dryRunSlack, type SlackPort } from './slack';
+import { type PartyLinkSettings, partyAckUrl } from '../party-links';
 
 export type { CaseSummary } from './messages';
 export type { CaseCard } from './slack';
@@ -45,6 +46,8 @@ export interface ActivityDeps {
   operatorAlerts?: (text: string, key: string) => Promise<void>;
   /** Base URL of the Temporal Web UI, for links back to the case. */
   uiBaseUrl?: string;
+  /** Signed acknowledgement links in third parties' notices (src/party-links.ts); none without. */
+  partyLinks?: PartyLinkSettings;
   namespace?: string;
 }
 
@@ -175,12 +178,16 @@ export function createActivities(deps: ActivityDeps) {
       const { party } = input;
       const key = `${input.caseId}:party:${party.id}:${input.key}`;
       const subject = `${input.kind === 'reminder' ? 'Reminder: ' : ''}security incident ${input.caseId}${party.acknowledgeWithin ? ' (acknowledgement requested)' : ''}`;
-      const text = `${input.text}\nYou receive: ${party.receives}.${party.acknowledgeWithin ? ` Please acknowledge within ${party.acknowledgeWithin}.` : ''}`;
+      // The link is made here, from the secret the worker holds: it is sent, never recorded in history.
+      const link = party.acknowledgeWithin && deps.partyLinks ? partyAckUrl(deps.partyLinks, { caseId: input.caseId, party: party.id }) : undefined;
+      // On a line of its own, nothing after it: mail clients take trailing punctuation into links.
+      const ask = party.acknowledgeWithin ? ` Please acknowledge within ${party.acknowledgeWithin}.${link ? `\nAcknowledge receipt: ${link}` : ''}` : '';
+      const text = `${input.text}\nYou receive: ${party.receives}.${ask}`;
       if (party.email) await deps.mail.send({ to: party.email, subject, text }, key);
       else if (party.slackChannel) await deps.slack.postMessage(party.slackChannel, `${subject}\n${text}`, key);
       else if (party.webhook) {
         if (!deps.webhooks) throw ApplicationFailure.nonRetryable('no webhook delivery configured', 'VendorRejected');
-        await deps.webhooks(party.webhook, { caseId: input.caseId, party: party.id, kind: input.kind, subject, text }, key);
+        await deps.webhooks(party.webhook, { caseId: input.caseId, party: party.id, kind: input.kind, subject, text, ...(link ? { acknowledgeUrl: link } : {}) }, key);
       }
     },
 

@@ -3,6 +3,8 @@
  * its source into a Report, then files it; nothing is started for a request that is refused.
  */
 import { createServer, type Server } from 'node:http';
+import { PARTY_ACK_PATH, type PartyLinkSettings } from '../party-links';
+import { createPartyAckHandler } from './party-ack';
 import type { Client } from '@temporalio/client';
 import type { Policy } from '../domain';
 import { ReportFiler } from './filing';
@@ -36,6 +38,8 @@ export interface IntakeOptions {
   logger?: JsonLogger;
   /** The HTTP API's credentials (src/api); without any, /api/v1 is not served. */
   api?: ApiAuthConfig;
+  /** Third parties' acknowledgement links (src/party-links.ts); without, the route is not served. */
+  partyLinks?: PartyLinkSettings;
 }
 
 export function createIntakeServer(options: IntakeOptions): Server {
@@ -51,10 +55,12 @@ export function createIntakeServer(options: IntakeOptions): Server {
   const logger = options.logger ?? createJsonLogger({ level: process.env.WARDEN_LOG_LEVEL, fields: { component: 'intake' } });
   const routeSource = (path: string) => (path === '/webhooks/generic' || byPath.has(path) || (slack && path === '/slack/interactivity') ? intakeSource(path) : 'none');
   const api = createApiRouter({ client, policy, auth: options.api });
+  const partyAck = options.partyLinks ? createPartyAckHandler({ client, policy, links: options.partyLinks }) : undefined;
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
     try {
       if (api && url.pathname.startsWith('/api/')) return await api(req, res, url);
+      if (partyAck && url.pathname === PARTY_ACK_PATH) return await partyAck(req, res, url);
       if (url.pathname === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok', policyVersion: policy.version });
       if (url.pathname === '/readyz' && req.method === 'GET') return await sendReadiness(res, readiness);
       if (url.pathname === '/metrics' && req.method === 'GET') return await sendMetrics(res, intakeRegistry);

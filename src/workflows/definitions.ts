@@ -96,6 +96,11 @@ export interface CustodyInput extends ActorInput {
 /** A third party's coordination child reports a step to its case. */
 export const partyStatusSignal = defineSignal<[{ party: string; status: string; detail: string; at: string; workflowId: string }]>('partyStatus');
 
+/** To a party's coordination: it acknowledged (recorded by a responder, or by the party's own link)… */
+export const partyAcknowledgedSignal = defineSignal<[{ by: string; note?: string }]>('partyAcknowledged');
+/** …or it is released from the incident. */
+export const partyReleasedSignal = defineSignal<[{ by: string; reason: string }]>('partyReleased');
+
 export interface PartyActionInput extends ActorInput {
   party: string;
   reason?: string;
@@ -132,6 +137,11 @@ export const SEARCH_ATTRIBUTES = [WardenStatus, WardenSeverity, WardenCategory, 
 /** The workflow id of a case: readable in the Temporal UI, derived from the case id alone. */
 export function workflowIdFor(caseId: string): string {
   return caseId.startsWith('case-') ? caseId : `case-${caseId}`;
+}
+
+/** The workflow id of a third party's coordination on a case (a child of the case). */
+export function partyWorkflowId(caseId: string, party: string): string {
+  return `${workflowIdFor(caseId)}-party-${party}`;
 }
 
 export function caseIdFrom(workflowId: string): string {

@@ -89,6 +89,7 @@ import {
   WardenQueue,
   WardenSeverity,
   WardenStatus,
+  partyWorkflowId,
   workflowIdFor,
 } from './definitions';
 
@@ -344,7 +345,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   async function bringInParty(party: Policy['parties'][number], why: string): Promise<void> {
     if (state.parties.some((p) => p.id === party.id)) return;
     const caseWorkflowId = workflowIdFor(state.caseId);
-    const workflowId = `${caseWorkflowId}-party-${party.id}`;
+    const workflowId = partyWorkflowId(state.caseId, party.id);
     state.parties.push({ id: party.id, name: party.name, status: 'notifying', detail: why, at: at(), workflowId });
     note(WARDEN, `third party brought in: ${party.name}`, why);
     await startChild(thirdPartyCoordination, {

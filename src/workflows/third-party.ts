@@ -3,10 +3,10 @@
  * incident is declared, reminded on a timer until it acknowledges, and the incident commander
  * told when it stays silent. It reports each step to its case, which shows it as one line.
  */
-import { condition, defineSignal, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { WardenActivities } from '../activities';
 import { durationToMs, type Policy } from '../domain';
-import { partyStatusSignal } from './definitions';
+import { partyAcknowledgedSignal, partyReleasedSignal, partyStatusSignal } from './definitions';
 
 export type Party = Policy['parties'][number];
 
@@ -18,8 +18,7 @@ export interface PartyInput {
   commanders: { id: string; slack?: string; email?: string }[];
 }
 
-export const partyAcknowledgedSignal = defineSignal<[{ by: string; note?: string }]>('partyAcknowledged');
-export const partyReleasedSignal = defineSignal<[{ by: string; reason: string }]>('partyReleased');
+export { partyAcknowledgedSignal, partyReleasedSignal };
 
 const { notifyParty, notifyCommanders } = proxyActivities<WardenActivities>({
   startToCloseTimeout: '30s',
