@@ -9,7 +9,7 @@ import { type CaseView, deadlineAfter, WEEKDAYS } from '../src/domain';
 import { closeUpdate, determineUpdate, escalateUpdate, recordFilingUpdate, recordScopeUpdate } from '../src/workflows/definitions';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
-const where = (w: TestWarden, caseId: string, what: string, ok: (v: CaseView) => boolean, timeoutMs = 30_000) =>
+const where = (w: TestWarden, caseId: string, what: string, ok: (v: CaseView) => boolean, timeoutMs = 60_000) =>
   eventually(async () => {
     const v = (await w.view(caseId)) as CaseView;
     return ok(v) ? v : undefined;
