@@ -146,6 +146,14 @@ async function main(): Promise<void> {
       await hm.executeUpdate(recordFilingUpdate, { args: [{ actor: clock.owners.includes('legal-counsel') ? 'erin' : 'alice', clock: clock.key, reference: `REF-${clock.regime}` }] });
     await hm.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
     await save(w, 'regulatory-determination', m.caseId);
+
+    // 11. A paging case since the page goes before the card: paged, card posted, acknowledged, closed.
+    const n = await w.file(sampleReport({ assets: ['payments-db'], title: 'Unusual bulk export from payments-db' }));
+    await stage(w, n.caseId, 'escalated');
+    const hn = w.handle(n.caseId);
+    await hn.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'alice' }] });
+    await hn.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'scheduled export by finance', resolution: 'accepted-risk' }] });
+    await save(w, 'page-before-card', n.caseId);
   } finally {
     await w.stop();
     await server.stop();

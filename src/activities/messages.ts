@@ -20,6 +20,8 @@ export interface CaseSummary {
   pagePriority?: 'critical' | 'error' | 'warning' | 'info';
   /** Link to the case in the Temporal Web UI. */
   link?: string;
+  /** Regulatory determinations still open and deadlines still running, one line each. */
+  regulatory?: string[];
 }
 
 export function headline(c: CaseSummary): string {
@@ -32,6 +34,7 @@ export function cardText(c: CaseSummary): string {
     `stage: ${c.stage}${c.escalated ? ' (escalated)' : ''}`,
     `category: ${c.category ?? '-'}  queue: ${c.queue ?? '-'}  evidence: ${c.evidenceCount}`,
     `acknowledged by: ${c.acknowledgedBy ?? '-'}  assignees: ${c.assignees.join(', ') || '-'}`,
+    ...(c.regulatory ?? []).map((line) => `regulatory: ${line}`),
   ].join('\n');
 }
 

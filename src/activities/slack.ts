@@ -177,6 +177,9 @@ export function caseCardBlocks(card: CaseCard): (KnownBlock | Block)[] {
       ].map((f) => plain(f, LIMITS.fieldText)),
     },
   ];
+  // Regulatory deadlines and open determinations: what the law is counting, on the card itself.
+  if (card.regulatory?.length)
+    blocks.push({ type: 'section', block_id: 'warden.regulatory', text: plain(`Regulatory:\n${card.regulatory.join('\n')}`, LIMITS.sectionText) });
 
   const actions: Record<string, unknown>[] = [];
   if (open && !card.acknowledgedBy) actions.push(button('Acknowledge', ACTION_ACKNOWLEDGE, { caseId }, { style: 'primary' }));

@@ -119,6 +119,8 @@ const REGULATORY_CLOCKS = 'regulatory-clocks';
  * determinations), clocks count from their own anchors, and determinations are asked for.
  */
 const REGULATORY_TRIGGERS = 'regulatory-triggers';
+/** Patch: a case that pages does so before its card is posted. */
+const PAGE_BEFORE_CARD = 'page-before-card';
 /** How many recent report ids a case remembers to ignore a report filed twice. */
 const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
@@ -596,7 +598,13 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     escalated: state.escalated,
     acknowledgedBy: state.acknowledgedBy,
     assignees: state.assignees,
+    ...(state.clocks.length || state.determinationsNeeded.length ? { regulatory: regulatoryLines() } : {}),
   });
+  /** Open determinations and running clocks, one line each, for the card. */
+  const regulatoryLines = () => [
+    ...state.determinationsNeeded.map((d) => `to determine: ${d.determination} (${d.regimes.join(', ')})`),
+    ...state.clocks.filter((c) => !c.filed).map((c) => `${c.name}: ${c.missedAt ? 'DEADLINE PASSED' : 'due'} ${c.dueAt}`),
+  ];
   const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
   const commanderPageKey = (escalation: number) => `warden-${state.caseId}-commander-${escalation}`;
   const commanders = () => policy.roles[policy.incidentCommanderRole].members.map((id) => ({ id, ...policy.people[id] }));
@@ -770,13 +778,16 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   }
 
   async function beginResponse(): Promise<void> {
-    await publishCard();
+    // The page goes first: the on-call is woken before the card is posted, not after.
+    const pageFirst = patched(PAGE_BEFORE_CARD);
+    if (!pageFirst) await publishCard();
     if (state.severity && atOrAbove(state.severity, policy.paging.pageAtOrAbove)) {
       if (await sideEffect('page on-call', () => notify.pageOnCall({ summary: summary(), action: 'trigger' }))) {
         state.paged = true;
         note(WARDEN, 'paged on-call', `severity ${state.severity} is at or above the paging threshold ${policy.paging.pageAtOrAbove}`);
       }
     }
+    if (pageFirst) await publishCard();
     await tellReporters('received', `Thank you for your report. Case ${state.caseId} is with the ${state.queue} queue.`);
     const sla = policy.slas[state.severity!];
     const start = Date.now();

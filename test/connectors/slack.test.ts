@@ -97,6 +97,14 @@ describe('Slack connector', () => {
     await sim?.close();
   });
 
+  test('a card carries the regulatory deadlines and open determinations', async () => {
+    const card = { ...sampleCard(), regulatory: ['to determine: material (SEC Form 8-K Item 1.05)', 'GDPR Art. 33: notify the supervisory authority: due 2026-11-28T10:00:00.000Z'] };
+    await port.postCard('#sec-soc', card, `${card.caseId}:card`);
+    const [message] = sim.messages(channel);
+    expect(textObjects(message.blocks as Obj[]).map((t) => t.text)).toContain(`Regulatory:\n${card.regulatory.join('\n')}`);
+    expect(message.text).toContain('regulatory: GDPR Art. 33: notify the supervisory authority: due 2026-11-28T10:00:00.000Z');
+  });
+
   test('a card is posted once with its key, then updated in place', async () => {
     const card = sampleCard();
     const { ref } = await port.postCard('#sec-soc', card, `${card.caseId}:card`);
