@@ -147,11 +147,15 @@ async function main(): Promise<void> {
     await hm.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
     await save(w, 'regulatory-determination', m.caseId);
 
-    // 11. A paging case since the page goes before the card: paged, card posted, acknowledged, closed.
+    // 11. A paging case since the page goes before the card, through the recovery gate (the
+    //     incident.io incident moved to its recovery status) to its close.
     const n = await w.file(sampleReport({ assets: ['payments-db'], title: 'Unusual bulk export from payments-db' }));
     await stage(w, n.caseId, 'escalated');
     const hn = w.handle(n.caseId);
     await hn.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'alice' }] });
+    await hn.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
+    await hn.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
+    await stage(w, n.caseId, 'recovering');
     await hn.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'scheduled export by finance', resolution: 'accepted-risk' }] });
     await save(w, 'page-before-card', n.caseId);
   } finally {

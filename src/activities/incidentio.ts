@@ -166,6 +166,13 @@ export function createIncidentPort(options: IncidentIoOptions): IncidentPort {
     return closed[0].id;
   }
 
+  /** Recovery may begin: the organisation's last "live" status (e.g. Monitoring), the incident still open. */
+  async function recoveringStatusId(): Promise<string> {
+    const live: IncidentStatus[] = (await statuses()).filter((s) => s.category === 'live').sort((a, b) => b.rank - a.rank);
+    if (live.length === 0) throw rejected(VENDOR, 'GET /v1/incident_statuses', 'no incident status in category "live"');
+    return live[0].id;
+  }
+
   return {
     async declare(incident) {
       const body: CreateRequest = {
@@ -188,8 +195,9 @@ export function createIncidentPort(options: IncidentIoOptions): IncidentPort {
       if (change.summary !== undefined) incident.summary = change.summary;
       if (change.severity !== undefined) incident.severity_id = await severityId(change.severity);
       if (change.status === 'closed') incident.incident_status_id = await closedStatusId();
+      else if (change.status === 'recovering') incident.incident_status_id = await recoveringStatusId();
       else if (change.status !== undefined && change.status !== 'de-escalated')
-        throw rejected(VENDOR, 'edit', `unknown Warden status "${change.status}" (closed, de-escalated)`);
+        throw rejected(VENDOR, 'edit', `unknown Warden status "${change.status}" (closed, recovering, de-escalated)`);
       if (Object.keys(incident).length === 0) return;
       const body: EditRequest = { incident, notify_incident_channel: true };
       await request<EditResult>('POST', `/v2/incidents/${encodeURIComponent(id)}/actions/edit`, body);

@@ -121,6 +121,8 @@ const REGULATORY_CLOCKS = 'regulatory-clocks';
 const REGULATORY_TRIGGERS = 'regulatory-triggers';
 /** Patch: a case that pages does so before its card is posted. */
 const PAGE_BEFORE_CARD = 'page-before-card';
+/** Patch: passing the recovery gate moves the declared incident's incident.io status on. */
+const INCIDENT_RECOVERY_STATUS = 'incident-recovery-status';
 /** How many recent report ids a case remembers to ignore a report filed twice. */
 const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
@@ -1016,6 +1018,16 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         }),
       ),
     );
+    if (patched(INCIDENT_RECOVERY_STATUS))
+      for (const e of state.escalations)
+        if (e.incidentRef)
+          await sideEffect('update incident', () =>
+            notify.updateIncident({
+              incidentRef: e.incidentRef!,
+              change: { status: 'recovering', summary: `Recovery gate passed at ${decidedAt} (${how}). Recovery may begin.` },
+              key: `${e.incidentRef}-recovering`,
+            }),
+          );
     await publishCard();
   }
 

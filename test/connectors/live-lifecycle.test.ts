@@ -82,6 +82,12 @@ describe('a case through the live connectors', () => {
       await handle.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
       await handle.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
       await eventually(async () => (((await w.view(caseId)) as CaseView).stage === 'recovering' ? true : undefined), 'recovering', 60_000);
+      // Recovery may begin: the incident moves to the organisation's last live status, still open.
+      const atMonitoring = await eventually(async () => {
+        const incident = io.incidents.find((i) => JSON.stringify(i).includes(caseId));
+        return incident?.incident_status.name === 'Monitoring' ? incident : undefined;
+      }, 'incident.io at Monitoring');
+      expect(atMonitoring.summary).toMatch(/^Recovery gate passed at .* Recovery may begin\.$/);
       // Card data: the PCI DSS clock runs until the filing is recorded; then the case may close.
       await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-7781' }] });
       await handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated', review: { summary: 'Card data exposed from payments-db', rootCause: 'public snapshot', impact: 'no card data accessed', lessons: 'block public snapshots', followUps: [{ action: 'SCP against public snapshots', owner: 'dave' }] } }] });
