@@ -12,6 +12,7 @@ import { type ActivityDeps, createActivities } from './activities';
 import { connectorsFromEnv } from './activities/connectors';
 import { loadConfig, loadPolicyFile, type WardenConfig } from './config';
 import {
+  caseMetricsSinks,
   collectProcessMetrics,
   createJsonLogger,
   errorFields,
@@ -47,6 +48,7 @@ export async function createWorker(connection: NativeConnection, config: WardenC
       ? { workflowBundle: { codePath: process.env.WARDEN_WORKFLOW_BUNDLE } }
       : { workflowsPath: require.resolve('./workflows') }),
     dataConverter: wardenDataConverter(),
+    sinks: caseMetricsSinks,
     activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace, partyLinks: partyLinksFromEnv() }),
   });
 }

@@ -10,6 +10,8 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { RATE_LIMITED, REJECTED, UNAVAILABLE } from '../activities/failures';
 import type { ActivityDeps, WardenActivities } from '../activities';
 import type { FilingResult } from '../intake/filing';
+import type { InjectedSinks } from '@temporalio/worker';
+import type { CaseMetricsSinks } from '../workflows/definitions';
 
 // ── Intake ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -92,10 +94,25 @@ export const escalations = new Counter({
 
 export const slaBreaches = new Counter({
   name: 'warden_sla_breaches_total',
-  help: 'SLA clocks that passed and escalated their case, by clock (acknowledge, respond).',
-  labelNames: ['clock'] as const,
+  help: 'SLA clocks that passed without their human action, by clock (acknowledge, respond) and case severity.',
+  labelNames: ['clock', 'severity'] as const,
   registers: [workerRegistry],
 });
+
+export const regulatoryDeadlinesMissed = new Counter({
+  name: 'warden_regulatory_deadlines_missed_total',
+  help: 'Regulatory notification deadlines that passed without a recorded filing, by regime.',
+  labelNames: ['regime'] as const,
+  registers: [workerRegistry],
+});
+
+/** The cases' metric sink, registered with the worker: counted as it happens, never again on replay. */
+export const caseMetricsSinks: InjectedSinks<CaseMetricsSinks> = {
+  caseMetrics: {
+    slaBreached: { fn: (_info, clock, severity) => slaBreaches.inc({ clock, severity }) },
+    deadlineMissed: { fn: (_info, regime) => regulatoryDeadlinesMissed.inc({ regime }) },
+  },
+};
 
 export const operatorAlerts = new Counter({
   name: 'warden_operator_alerts_total',
@@ -168,17 +185,13 @@ function firstAttempt(): boolean {
   }
 }
 
-/** Count escalations and SLA breaches at the escalation summary, operator alerts at the alert. */
+/** Count escalations at the escalation summary, operator alerts at the alert. */
 export function instrumentActivities(activities: WardenActivities): WardenActivities {
   return {
     ...activities,
     async postEscalationSummary(input) {
       if (firstAttempt()) {
         escalations.inc({ severity: input.summary.severity ?? 'none' });
-        for (const trigger of input.triggers) {
-          const sla = /^response-time-exceeded: (acknowledge|respond) deadline/.exec(trigger);
-          if (sla) slaBreaches.inc({ clock: sla[1] });
-        }
       }
       return activities.postEscalationSummary(input);
     },

@@ -4,7 +4,7 @@
  * intake, the CLI and the tests alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sink, type Sinks } from '@temporalio/workflow';
 import type { CaseState, CaseView, Policy, Report, Resolution, Review, Severity } from '../domain';
 
 export const TASK_QUEUE = 'warden';
@@ -125,6 +125,19 @@ export const recordScopeUpdate = defineUpdate<CaseView, [ScopeInput]>('recordSco
 export const overrideUpdate = defineUpdate<CaseView, [OverrideInput]>('override');
 
 export const caseViewQuery = defineQuery<CaseView>('caseView');
+
+/**
+ * What a case reports to the worker's metrics as it happens (a workflow sink: not in history,
+ * not called again when the case is replayed).
+ */
+export interface CaseMetricsSinks extends Sinks {
+  caseMetrics: Sink & {
+    /** An SLA clock passed without its human action. */
+    slaBreached(clock: string, severity: string): void;
+    /** A regulatory deadline passed without a recorded filing. */
+    deadlineMissed(regime: string): void;
+  };
+}
 
 export const WardenStatus = defineSearchAttributeKey('WardenStatus', SearchAttributeType.KEYWORD);
 export const WardenSeverity = defineSearchAttributeKey('WardenSeverity', SearchAttributeType.KEYWORD);

@@ -19,6 +19,7 @@ import {
   startChild,
   patched,
   proxyActivities,
+  proxySinks,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -91,6 +92,7 @@ import {
   WardenStatus,
   partyWorkflowId,
   workflowIdFor,
+  type CaseMetricsSinks,
 } from './definitions';
 
 const { classifyReport, runRecoveryCheck } = proxyActivities<WardenActivities>({
@@ -129,6 +131,7 @@ const RECENT_REPORT_IDS = 1_000;
 const RESOLVE_COMMANDER_PAGES = 'resolve-commander-pages';
 const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
 const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', ...ACTIVE, 'recovering'];
+const { caseMetrics } = proxySinks<CaseMetricsSinks>();
 
 export async function incidentCase(input: CaseInput): Promise<CaseView> {
   const policy = upgradePolicySnapshot(input.policy);
@@ -810,6 +813,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       state.slaBreaches.push(name);
       const detail = `${name} deadline ${deadline} passed (${formatDuration(t - Date.parse(deadline))} ago)`;
       note(WARDEN, `SLA breached: ${name}`, `timer: ${detail}`);
+      caseMetrics.slaBreached(name, state.severity ?? 'none');
       if (policy.escalation.responseTimeExceeded && !state.escalated)
         escalate(WARDEN, [{ criterion: 'response-time-exceeded', source: 'timer', detail }]);
     };
@@ -955,6 +959,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       if (left <= 0) {
         clock.missedAt = at();
         note(WARDEN, `clock deadline passed: ${clock.name}`, `due ${clock.dueAt}; no filing recorded`);
+        caseMetrics.deadlineMissed(clock.regime);
         await eachRecipient(owners, (batch) =>
           sideEffect('clock deadline', () =>
             notify.notifyCommanders({ caseId: state.caseId, commanders: batch, text: `${clock.name} was due at ${clock.dueAt} and no filing is recorded.`, key: `clock:${clock.key}:missed` }),

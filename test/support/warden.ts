@@ -14,6 +14,7 @@ import type { Classifier } from '../../src/activities/classifier';
 import { Outbox } from '../../src/activities/outbox';
 import { type Policy, type Report, type ReportInput, validatePolicy } from '../../src/domain';
 import { fileReport, type FilingResult, toReport } from '../../src/intake/filing';
+import { caseMetricsSinks } from '../../src/observability';
 import { caseViewQuery, workflowIdFor } from '../../src/workflows/definitions';
 import { ROOT } from './server';
 
@@ -77,6 +78,7 @@ export async function startWarden(
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
     dataConverter: opts.dataConverter,
+    sinks: caseMetricsSinks,
     activities: createActivities({ ...dryRunConnectors(outboxPath), uiBaseUrl: 'http://localhost:8233', classifier: opts.classifier, ...opts.connectors }),
   });
   const running = worker.run();
