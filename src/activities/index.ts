@@ -14,7 +14,7 @@ import { dryRunMail, type MailPort } from './mail';
 import { Outbox } from './outbox';
 import { type CaseSummary, cardText, headline, timelineText } from './messages';
 import { dryRunPager, type PagerAction, type PagerPort, type PagerSeverity } from './pagerduty';
-import { type CaseCard, dryRunSlack, type SlackPort } from './slack';
+import { type CaseCard, cardRefMode, dryRunSlack, type SlackPort } from './slack';
 import { type PartyLinkSettings, partyAckUrl } from '../party-links';
 
 export type { CaseSummary } from './messages';
@@ -93,7 +93,8 @@ export function createActivities(deps: ActivityDeps) {
     /** Post the case card to the queue's channel the first time, update it in place after. */
     async publishCaseCard(input: { card: CaseCard; channel: string; cardRef?: string; revision: number }): Promise<{ cardRef: string }> {
       const card = { ...input.card, link: input.card.link ?? linkTo(input.card.caseId) };
-      if (input.cardRef) {
+      // A card posted while Slack ran in the other mode (dry-run, then live) is posted afresh here.
+      if (input.cardRef && cardRefMode(input.cardRef) === deps.slack.mode) {
         await deps.slack.updateCard(input.cardRef, card, `${card.caseId}:card:${input.revision}`);
         return { cardRef: input.cardRef };
       }

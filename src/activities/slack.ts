@@ -33,6 +33,8 @@ export interface SlackPort {
   postCard(channel: string, card: CaseCard, key: string): Promise<{ ref: string }>;
   /** Update the posted card in place. */
   updateCard(ref: string, card: CaseCard, key: string): Promise<void>;
+  /** Live Slack, or dry-run into the outbox: a card ref made in one mode means nothing in the other. */
+  readonly mode: 'live' | 'dry-run';
   /** A plain message (e.g. the escalation summary and timeline) in a channel, once per key. */
   postMessage(channel: string, text: string, key: string): Promise<{ ref: string }>;
   /** A direct message to a Slack user id (U…), once per key. */
@@ -50,6 +52,7 @@ export function dryRunSlack(outbox: Outbox): SlackPort {
     async updateCard(ref, card, key) {
       await outbox.deliver({ system: 'slack', kind: 'chat.update', key, body: { ref, text: cardText(card) } });
     },
+    mode: 'dry-run',
     async postMessage(channel, text, key) {
       const ref = `${channel}/${key}`;
       await outbox.deliver({ system: 'slack', kind: 'chat.postMessage', key, body: { channel, text, ref } });
@@ -233,6 +236,13 @@ export interface SlackPortOptions {
 export const HISTORY_LIMIT = 200;
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
+/** A posted message, as the live port refers to it: "<channel id>/<ts>". */
+const SLACK_MESSAGE_REF = /^[CGD][A-Z0-9]{8,}\/\d+\.\d+$/;
+
+/** The mode a card ref was made in: a live Slack message ("C…/ts"), or a dry-run outbox entry. */
+export function cardRefMode(ref: string): 'live' | 'dry-run' {
+  return SLACK_MESSAGE_REF.test(ref) ? 'live' : 'dry-run';
+}
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 /** `ok:false` codes that mean Slack itself is in trouble, not that the request was wrong. */
 const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
@@ -355,6 +365,8 @@ export function createSlackPort(options: SlackPortOptions): SlackPort {
       // chat.update sets the whole message, so a retry is harmless; metadata not sent is kept.
       await call('chat.update', () => client.chat.update({ channel, ts, ...cardContent(card), parse: 'none', link_names: false }));
     },
+
+    mode: 'live',
 
     postMessage: (channel, text, key) => post(channel, key, { text: fitText(text, LIMITS.messageText) }),
 

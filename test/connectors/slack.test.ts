@@ -5,12 +5,14 @@
  * stale requests change nothing; refusals reach the user at response_url).
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { verifySlackRequest } from '@slack/bolt';
 import { ApplicationFailure } from '@temporalio/common';
+import { createActivities, dryRunConnectors } from '../../src/activities';
 import { RATE_LIMITED, REJECTED, UNAVAILABLE } from '../../src/activities/failures';
 import {
   ACTION_ACKNOWLEDGE,
@@ -95,6 +97,22 @@ describe('Slack connector', () => {
   });
   afterEach(async () => {
     await sim?.close();
+  });
+
+  test('a case whose card was made in dry-run mode gets a live card once Slack is live, then updates that one', async () => {
+    const outboxDir = mkdtempSync(join(tmpdir(), 'warden-slack-mode-'));
+    const dry = createActivities(dryRunConnectors(join(outboxDir, 'outbox.jsonl')));
+    const card = sampleCard();
+    const { cardRef: dryRef } = await dry.publishCaseCard({ card, channel, revision: 1 });
+    expect(dryRef).toBe(`${channel}/${card.caseId}:card`);
+
+    const live = createActivities({ ...dryRunConnectors(join(outboxDir, 'outbox.jsonl')), slack: port });
+    const { cardRef } = await live.publishCaseCard({ card: { ...card, stage: 'escalated' }, channel, cardRef: dryRef, revision: 2 });
+    const [message] = sim.messages(channel);
+    expect(cardRef).toBe(`${channel}/${message.ts}`);
+    expect(await live.publishCaseCard({ card: { ...card, stage: 'closed' }, channel, cardRef, revision: 3 })).toEqual({ cardRef });
+    expect(sim.messages(channel)).toHaveLength(1);
+    expect(sim.messages(channel)[0].text).toContain('stage: closed');
   });
 
   test('a card carries the regulatory deadlines and open determinations', async () => {
