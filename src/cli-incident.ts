@@ -26,7 +26,7 @@ export function renderRegulatory(view: CaseView, now = Date.now()): string {
     ...view.determinationsNeeded.map((d) => `determine  ${d.determination}: ${d.question} (${d.regimes.join(', ')}; ${d.deciders.join(' or ')})`),
     ...view.determinations.map((d) => `decided    ${d.id}: ${d.decision ? 'yes' : 'no'} by ${d.by} at ${d.at} (${d.reason})`),
     ...view.clocks.map((c) => {
-      const state = c.filed ? `filed by ${c.filed.by} (${c.filed.reference})` : c.missedAt ? `MISSED (due ${c.dueAt})` : `${formatDuration(Date.parse(c.dueAt) - now)} left, due ${c.dueAt}`;
+      const state = c.filed ? `filed by ${c.filed.by} (${c.filed.reference})` : c.withdrawn ? `withdrawn (${c.withdrawn.reason})` : c.missedAt ? `MISSED (due ${c.dueAt})` : `${formatDuration(Date.parse(c.dueAt) - now)} left, due ${c.dueAt}`;
       return `clock      ${c.key}: ${state}${c.dueBecause ? ` [${c.dueBecause}]` : ''}`;
     }),
   ];

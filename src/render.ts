@@ -40,7 +40,7 @@ export function renderCase(c: CaseView): string {
     ...c.recovery.map((r) => `  [${r.passed ? 'x' : ' '}] ${r.id} (${r.verification})${r.passed ? ` by ${r.by} at ${r.at}` : r.detail ? `: ${r.detail}` : ''}`),
     ...(c.determinationsNeeded?.length ? ['to determine:', ...c.determinationsNeeded.map((d) => `  ${d.determination}: ${d.question} (${d.deciders.join(' or ')})`)] : []),
     ...(c.clocks?.length
-      ? ['regulatory clocks:', ...c.clocks.map((k) => `  ${k.key}  ${k.name}: ${k.filed ? `filed by ${k.filed.by} (${k.filed.reference})` : k.missedAt ? `DEADLINE PASSED ${k.dueAt}` : `due ${k.dueAt} (${formatDuration(Date.parse(k.dueAt) - Date.now())} left)`}`)]
+      ? ['regulatory clocks:', ...c.clocks.map((k) => `  ${k.key}  ${k.name}: ${k.filed ? `filed by ${k.filed.by} (${k.filed.reference})` : k.withdrawn ? `withdrawn (${k.withdrawn.reason})` : k.missedAt ? `DEADLINE PASSED ${k.dueAt}` : `due ${k.dueAt} (${formatDuration(Date.parse(k.dueAt) - Date.now())} left)`}`)]
       : []),
     `open tasks: ${c.openTasks.join('; ') || '-'}`,
     'timeline:',

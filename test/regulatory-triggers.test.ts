@@ -71,6 +71,19 @@ describe('regulatory triggers with the default regimes', () => {
     expect(no.clocks.some((c) => c.regime === 'dora-art19')).toBe(false);
     expect(no.determinationsNeeded).toEqual([]);
     expect(await handle.executeUpdate(determineUpdate, { args: [{ actor: 'alice', determination: 'major-ict-incident', decision: false, reason: 'again' }] }).catch(refusal)).toMatch(/already decided against by alice/);
+
+    // Reversed (recorded on the wrong case): the 8-K clock is withdrawn, no longer due or fileable;
+    // made again, a fresh clock counts from the new determination.
+    const reversed = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'erin', determination: 'material', decision: false, reason: 'recorded on the wrong case' }] });
+    expect(reversed.clocks.find((c) => c.key === 'sec-8k-105/file-8k')!.withdrawn).toMatchObject({ by: 'erin', reason: 'not material: recorded on the wrong case' });
+    expect(reversed.regulatoryFlags.some((f) => f.regime === 'sec-8k-105')).toBe(false);
+    expect(reversed.openTasks.some((t) => t.startsWith('file: SEC'))).toBe(false);
+    expect(await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'erin', clock: 'sec-8k-105/file-8k', reference: 'x' }] }).catch(refusal)).toMatch(/was withdrawn/);
+    const again = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'erin', determination: 'material', decision: true, reason: 'confirmed after all' }] });
+    const fresh = again.clocks.filter((c) => c.key === 'sec-8k-105/file-8k');
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0].withdrawn).toBeUndefined();
+    expect(Date.parse(fresh[0].startedAt!)).toBeGreaterThan(Date.parse(madeAt));
   });
 
   test('the scope a responder records brings in regimes: 300 Texans affected starts the attorney-general clock from awareness', async () => {

@@ -8,7 +8,7 @@ import type { SeverityAssessment } from './scoring';
 import type { Classification } from './categorize';
 import type { EscalationTrigger } from './escalation';
 import type { DeterminationRecord, PendingDetermination, RegulatoryFlag } from './regimes';
-import type { RegulatoryClock } from './clocks';
+import { isOpenClock, type RegulatoryClock } from './clocks';
 import type { Review } from './review';
 import type { EvidenceItem } from './custody';
 
@@ -284,7 +284,7 @@ export function openTasks(state: CaseState): string[] {
   for (const c of state.recovery)
     if (!c.passed) tasks.push(c.verification === 'human' ? `sign off: ${c.id}` : `machine check: ${c.id}`);
   for (const d of state.determinationsNeeded ?? []) tasks.push(`determine: ${d.question} (${d.regimes.join(', ')})`);
-  for (const c of state.clocks ?? []) if (!c.filed) tasks.push(`file: ${c.name} by ${c.dueAt}`);
+  for (const c of state.clocks ?? []) if (isOpenClock(c)) tasks.push(`file: ${c.name} by ${c.dueAt}`);
   if (state.stage !== 'recovering' && state.stage !== 'triage' && state.stage !== 'received' && state.stage !== 'validating')
     state.forensics.forEach((step, i) => {
       if (!(state.evidenceItems ?? []).some((e) => e.step === i + 1)) tasks.push(`collect (step ${i + 1}): ${step}`);

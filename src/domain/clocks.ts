@@ -24,6 +24,8 @@ export interface RegulatoryClock {
   dueAt: string;
   warnings: { at: string; sent: boolean }[];
   filed?: { at: string; by: string; reference: string };
+  /** The determination that started it was reversed: the clock no longer runs. */
+  withdrawn?: { at: string; by: string; reason: string };
   /** When the deadline passed without a filing. */
   missedAt?: string;
 }
@@ -69,7 +71,7 @@ export function startClocks(flags: RegulatoryFlag[], policy: Policy, anchors: Cl
     const regime = policy.regulatory.find((r) => r.id === flag.regime);
     for (const clock of regime?.clocks ?? []) {
       const key = `${flag.regime}/${clock.id}`;
-      if (running.some((c) => c.key === key) || started.some((c) => c.key === key)) continue;
+      if (running.some((c) => c.key === key && !c.withdrawn) || started.some((c) => c.key === key)) continue;
       const anchor = anchorOf(flag.regime, clock.from);
       if (!anchor) continue;
       const start = Date.parse(anchor.at);
@@ -102,11 +104,25 @@ export function startClocks(flags: RegulatoryFlag[], policy: Policy, anchors: Cl
   return started;
 }
 
+/** A clock still waiting for its filing (neither filed nor withdrawn). */
+export function isOpenClock(c: RegulatoryClock): boolean {
+  return !c.filed && !c.withdrawn;
+}
+
+/**
+ * The open clocks a reversed determination withdraws: those of regimes that need it made.
+ * (The regime no longer applies; its filings are no longer due.)
+ */
+export function clocksWithdrawnBy(determination: string, clocks: RegulatoryClock[], policy: Policy): RegulatoryClock[] {
+  const regimes = policy.regulatory.filter((r) => r.when.determinations?.includes(determination)).map((r) => r.id);
+  return clocks.filter((c) => isOpenClock(c) && regimes.includes(c.regime));
+}
+
 /** The next moment a clock needs attention (a warning or its deadline), if any. */
 export function nextClockEvent(clocks: RegulatoryClock[]): number | undefined {
   const times: number[] = [];
   for (const c of clocks) {
-    if (c.filed || c.missedAt) continue;
+    if (!isOpenClock(c) || c.missedAt) continue;
     const warning = c.warnings.find((w) => !w.sent);
     times.push(warning ? Math.min(Date.parse(warning.at), Date.parse(c.dueAt)) : Date.parse(c.dueAt));
   }
@@ -114,5 +130,5 @@ export function nextClockEvent(clocks: RegulatoryClock[]): number | undefined {
 }
 
 export function openClocks(clocks: RegulatoryClock[]): RegulatoryClock[] {
-  return clocks.filter((c) => !c.filed);
+  return clocks.filter(isOpenClock);
 }

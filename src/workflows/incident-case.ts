@@ -49,6 +49,8 @@ import {
   nextClockEvent,
   startClocks,
   clockAnchors,
+  clocksWithdrawnBy,
+  isOpenClock,
   pendingDeterminations,
   regimeFacts,
   regulatoryFlags,
@@ -328,7 +330,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         refuse(allowed(actor, 'close'));
         if (state.stage === 'closed') refuse('the case is already closed');
         if (!reason?.trim()) refuse('close: a reason is required');
-        const unfiled = state.clocks.filter((c) => !c.filed).map((c) => c.name);
+        const unfiled = state.clocks.filter(isOpenClock).map((c) => c.name);
         const undecided = state.determinationsNeeded.map((d) => d.determination);
         if ((resolution ?? 'resolved') === 'resolved' && undecided.length)
           refuse(`cannot close as resolved with regulatory determinations still to make: ${undecided.join(', ')} (warden determine ${state.caseId} <determination> --yes|--no)`);
@@ -478,6 +480,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         const clock = state.clocks.find((c) => c.key === key);
         if (!clock) refuse(`no regulatory clock "${key}" on this case (clocks: ${state.clocks.map((c) => c.key).join(', ') || 'none'})`);
         if (clock!.filed) refuse(`${clock!.name} was already filed by ${clock!.filed.by} (${clock!.filed.reference})`);
+        if (clock!.withdrawn) refuse(`${clock!.name} was withdrawn at ${clock!.withdrawn.at} (${clock!.withdrawn.reason})`);
         refuse(authorize(policy, actor, clock!.owners, `record the filing of ${clock!.name}`));
         if (!reference?.trim()) refuse('record filing: a reference is required');
       },
@@ -490,6 +493,15 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       const def = policy.determinations.find((d) => d.id === determination)!;
       state.determinations.push({ id: determination, decision, at: madeAt ?? at(), by: actor, reason });
       note(actor, `determined: ${decision ? '' : 'not '}${determination}`, `${def.question} ${decision ? 'Yes' : 'No'}: ${reason}${madeAt ? ` (made at ${madeAt})` : ''}`);
+      if (!decision) {
+        // Reversed: the regimes that needed it no longer apply, and their open clocks stop.
+        for (const clock of clocksWithdrawnBy(determination, state.clocks, policy)) {
+          clock.withdrawn = { at: at(), by: actor, reason: `not ${determination}: ${reason}` };
+          note(actor, `clock withdrawn: ${clock.name}`, `the ${determination} determination was reversed`);
+        }
+        const regimes = policy.regulatory.filter((r) => r.when.determinations?.includes(determination)).map((r) => r.id);
+        state.regulatoryFlags = state.regulatoryFlags.filter((f) => !regimes.includes(f.regime));
+      }
       reviewRegimes();
       cardDirty = true;
       return viewOf(state);
@@ -608,7 +620,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   /** Open determinations and running clocks, one line each, for the card. */
   const regulatoryLines = () => [
     ...state.determinationsNeeded.map((d) => `to determine: ${d.determination} (${d.regimes.join(', ')})`),
-    ...state.clocks.filter((c) => !c.filed).map((c) => `${c.name}: ${c.missedAt ? 'DEADLINE PASSED' : 'due'} ${c.dueAt}`),
+    ...state.clocks.filter(isOpenClock).map((c) => `${c.name}: ${c.missedAt ? 'DEADLINE PASSED' : 'due'} ${c.dueAt}`),
   ];
   const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
   const commanderPageKey = (escalation: number) => `warden-${state.caseId}-commander-${escalation}`;
@@ -750,6 +762,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     }
     const anchors = clockAnchors(state.openedAt, state.determinations, state.clocks);
     for (const clock of startClocks(state.regulatoryFlags, policy, anchors, state.clocks)) {
+      // A clock withdrawn earlier (its determination reversed, then made again) starts afresh.
+      state.clocks = state.clocks.filter((c) => !(c.withdrawn && c.key === clock.key));
       state.clocks.push(clock);
       note(WARDEN, `clock started: ${clock.name}`, `due ${clock.dueAt} (${clock.dueBecause}); owners ${clock.owners.join(', ')}`);
       cardDirty = true;
@@ -943,7 +957,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   async function checkClocks(): Promise<void> {
     const now = Date.now();
     for (const clock of state.clocks) {
-      if (clock.filed || clock.missedAt) continue;
+      if (!isOpenClock(clock) || clock.missedAt) continue;
       const owners = membersOf(clock.owners);
       const left = Date.parse(clock.dueAt) - now;
       for (const [i, warning] of clock.warnings.entries()) {
