@@ -14,7 +14,11 @@
  * exits non-zero if any of them is not zero.
  *
  *   npm run bench:chaos                    (CASES=1000 CASE_CONCURRENCY=50 SERVER_RESTARTS=2 RESTART_EVERY_S=60 FAULT_RATE=0.2
- *                                           KILL_EVERY_MIN_S=5 KILL_EVERY_MAX_S=15 LIMIT_COUNT=500 CHAOS_TIMEOUT_S)
+ *                                           KILL_EVERY_MIN_S=5 KILL_EVERY_MAX_S=15 LIMIT_COUNT=500 CHAOS_TIMEOUT_S CHAOS_STALL_S=180)
+ *
+ * Once every case is filed, the run stops driving when no case has closed for CHAOS_STALL_S (a
+ * case that cannot move will not move by waiting out CHAOS_TIMEOUT_S); each stuck case is printed
+ * with its stage and its last workflow task failure, if any.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +34,9 @@ import { startPagerDutySimulator } from '../test/simulators/pagerduty';
 import { startSlackSimulator } from '../test/simulators/slack';
 import { type DevServer, freePort, startDevServer } from '../test/support/server';
 import { sampleReport, testPolicy } from '../test/support/warden';
+import { drive as inParallel } from './drive';
 import { describeLimit, measureLimit, ratio } from './limit';
+import { emitResult, limitResult, round } from './result';
 import { bundleWarden, WorkerProcess } from './worker-process';
 
 const CASES = Number(process.env.CASES ?? 1_000);
@@ -42,6 +48,8 @@ const KILL_MAX_MS = Number(process.env.KILL_EVERY_MAX_S ?? 15) * 1000;
 /** A server restart at the latest this long after the last (or the start), whatever the progress. */
 const RESTART_EVERY_MS = Number(process.env.RESTART_EVERY_S ?? 60) * 1000;
 const TIMEOUT_MS = Number(process.env.CHAOS_TIMEOUT_S ?? Math.max(600, CASES * 3)) * 1000;
+/** After the last case is filed: stop driving when no case has closed for this long. */
+const STALL_MS = Number(process.env.CHAOS_STALL_S ?? 180) * 1000;
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
@@ -149,7 +157,13 @@ async function main(): Promise<void> {
     const accepted = new Map<string, string[]>(); // caseId → report ids accepted
     let refused = 0;
     let closed = 0;
+    /** Each case's view as last read (the driver keeps the one that showed it closed). */
+    const views = new Map<string, CaseView>();
+    /** Cases whose workflow is no longer running. */
+    const finished = new Set<string>();
     const deadline = Date.now() + TIMEOUT_MS;
+    let stalled = false;
+    const driving = () => Date.now() < deadline && !stalled;
     const call = <R>(fn: () => Promise<R>, ms = 10_000) => client.withDeadline(Date.now() + ms, fn);
 
     async function file(i: number): Promise<string | undefined> {
@@ -161,7 +175,7 @@ async function main(): Promise<void> {
             : { title: `chaos ${run} beaconing #${i}`, reporter: `sensor-${i}@corp.example`, assets: [`laptop-${i}`] },
         ),
       );
-      while (Date.now() < deadline) {
+      while (driving()) {
         try {
           const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(30_000) });
           if (res.status === 202) {
@@ -181,9 +195,10 @@ async function main(): Promise<void> {
 
     async function drive(caseId: string): Promise<void> {
       const handle = client.workflow.getHandle(workflowIdFor(caseId));
-      while (Date.now() < deadline) {
+      while (driving()) {
         try {
           const view = (await call(() => handle.query(caseViewQuery))) as CaseView;
+          views.set(caseId, view);
           if (view.stage === 'closed') {
             closed += 1;
             return;
@@ -238,6 +253,15 @@ async function main(): Promise<void> {
 
     const started = Date.now();
     const progress = setInterval(() => console.error(`chaos: ${((Date.now() - t0) / 1000).toFixed(0)} s, filed ${accepted.size}/${CASES}, closed ${closed}, worker kills ${worker.kills}, server restarts ${restarts}`), 30_000);
+    let lastClosed = -1;
+    let lastCloseAt = Date.now();
+    const stallWatch = setInterval(() => {
+      if (closed !== lastClosed) [lastClosed, lastCloseAt] = [closed, Date.now()];
+      else if (next >= CASES && Date.now() - lastCloseAt > STALL_MS) {
+        stalled = true;
+        log(`stalled: no case closed for ${STALL_MS / 1000} s (${closed} closed)`);
+      }
+    }, 1_000);
     await Promise.all(
       Array.from({ length: Math.min(CASE_CONCURRENCY, CASES) }, async () => {
         while (next < CASES) {
@@ -248,6 +272,7 @@ async function main(): Promise<void> {
     );
     await restarter;
     clearInterval(progress);
+    clearInterval(stallWatch);
     const seconds = (Date.now() - started) / 1000;
 
     // ── Quiet: no more faults or kills; a healthy worker finishes what is in flight. ──
@@ -255,18 +280,22 @@ async function main(): Promise<void> {
     clearInterval(injector);
     await supervisor;
     if (!worker.running) await worker.start();
-    const settle = Date.now() + 120_000;
-    const views = new Map<string, CaseView | undefined>();
+    // A case's view is read again only until it is closed (closed is final; a query to a closed
+    // case makes the worker replay its whole history, so 1,000 of them at once would time out),
+    // a few at a time; then every workflow is waited for until it has finished.
+    const settle = Date.now() + Math.max(120_000, CASES * 200);
     for (;;) {
-      const entries = [...accepted.keys()];
-      await Promise.all(
-        entries.map(async (caseId) => {
-          const handle = client.workflow.getHandle(workflowIdFor(caseId));
-          views.set(caseId, (await call(() => handle.query(caseViewQuery)).catch(() => undefined)) as CaseView | undefined);
-        }),
-      );
-      const running = await Promise.all(entries.map((id) => call(() => client.workflow.getHandle(workflowIdFor(id)).describe()).then((d) => d.status.name === 'RUNNING', () => true)));
-      if (!running.some(Boolean) || Date.now() > settle) break;
+      const open = [...accepted.keys()].filter((id) => views.get(id)?.stage !== 'closed');
+      await inParallel(open.length, 20, async (i) => {
+        const view = (await call(() => client.workflow.getHandle(workflowIdFor(open[i])).query(caseViewQuery), 30_000).catch(() => undefined)) as CaseView | undefined;
+        if (view) views.set(open[i], view);
+      });
+      const ids = [...accepted.keys()].filter((id) => !finished.has(id));
+      await inParallel(ids.length, 20, async (i) => {
+        const status = await call(() => client.workflow.getHandle(workflowIdFor(ids[i])).describe()).then((d) => d.status.name, () => 'UNKNOWN');
+        if (status !== 'RUNNING' && status !== 'UNKNOWN') finished.add(ids[i]);
+      });
+      if ((finished.size === accepted.size && views.size === accepted.size) || Date.now() > settle) break;
       await sleep(2_000);
     }
     await sleep(3_000); // late vendor answers land
@@ -278,6 +307,20 @@ async function main(): Promise<void> {
       const view = views.get(caseId);
       if (!view || !reportIds.some((r) => view.recentReportIds.includes(r) || view.evidence.some((e) => e.reportId === r))) lost += 1;
       if (view?.stage !== 'closed') stuck += 1;
+    }
+    // Why each stuck case is stuck: its stage, and the last workflow task failure in its history (a nondeterminism error, say).
+    const stuckCases: { caseId: string; stage: string; workflowTaskFailure?: string; atEvent?: number }[] = [];
+    for (const [caseId] of accepted) {
+      const view = views.get(caseId);
+      if (view?.stage === 'closed') continue;
+      const history = await call(() => client.workflow.getHandle(workflowIdFor(caseId)).fetchHistory(), 30_000).catch(() => undefined);
+      const failed = [...(history?.events ?? [])].reverse().find((e) => e.workflowTaskFailedEventAttributes);
+      stuckCases.push({
+        caseId,
+        stage: view?.stage ?? 'unknown (no answer to the query)',
+        workflowTaskFailure: failed?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined,
+        atEvent: failed?.eventId ? Number(failed.eventId) : undefined,
+      });
     }
     const countBeyondOne = (keys: string[]) => {
       const n = new Map<string, number>();
@@ -307,14 +350,48 @@ async function main(): Promise<void> {
     console.log(describeLimit(limit));
     console.log(`faults: worker SIGKILLs ${worker.kills} (starts ${worker.starts}), server restarts ${restarts}, vendor faults injected slack ${injected.slack}/${slack.calls.length} calls, pagerduty ${injected.pd}/${pd.requests.length}, incident.io ${injected.io}/${io.calls.length}`);
     console.log(`run: ${seconds.toFixed(1)} s; cases closed ${CASES - stuck}: ${closedRate.toFixed(2)}/s (${ratio(closedRate, limit.starts.perSecond, 'raw start rate')})`);
-    console.log(`reports lost: ${lost}${refused ? ` (${refused} never accepted)` : ''}`);
-    console.log(`cases stuck (not closed): ${stuck}`);
+    const unanswered = [...accepted.keys()].filter((id) => !views.has(id)).length;
+    console.log(`reports lost: ${lost}${refused ? ` (${refused} never accepted)` : ''}${unanswered ? ` (${unanswered} cases never answered a query, counted as lost)` : ''}`);
+    console.log(`cases stuck (not closed): ${stuck}${stalled ? ` (driving stopped: no case closed for ${STALL_MS / 1000} s)` : ''}`);
+    for (const c of stuckCases.slice(0, 20)) console.log(`  ${c.caseId}: stage ${c.stage}${c.workflowTaskFailure ? `; workflow task failing (event ${c.atEvent}): ${c.workflowTaskFailure.slice(0, 300)}` : ''}`);
     console.log(`duplicate pages (PagerDuty incidents per dedup key beyond one): ${duplicatePages} (incidents ${pd.incidents.length}, cases paged ${paged}, pages missing ${pageMissing})`);
     console.log(`duplicate incident.io incidents per idempotency key: ${duplicateIncidents} (incidents ${io.incidents.length})`);
     console.log(`duplicate Slack cards per case: ${duplicateCards} (cards ${allMessages.filter((m) => cardKey(m).includes(':card')).length})`);
     console.log(`also: vendor steps that failed for good, on timelines ${failedOnTimeline}; contract violations slack ${slack.violations.length}, pagerduty ${pd.violations.length}, incident.io ${io.violations.length}`);
     if (offenders.length) console.log(`duplicates:\n  ${offenders.slice(0, 10).join('\n  ')}`);
     if (process.env.CHAOS_VERBOSE) console.log(events.join('\n'));
+    emitResult({
+      cases: CASES,
+      caseConcurrency: CASE_CONCURRENCY,
+      cores: cpus().length,
+      limit: limitResult(limit),
+      seconds: round(seconds, 1),
+      closed: CASES - stuck,
+      closedPerSecond: round(closedRate),
+      closedRatioToRawStarts: round(closedRate / limit.starts.perSecond, 5),
+      lost,
+      neverAccepted: refused,
+      casesNeverAnswering: unanswered,
+      stuck,
+      stuckCases,
+      stalled,
+      duplicatePages,
+      duplicateIncidents,
+      duplicateCards,
+      pagerdutyIncidents: pd.incidents.length,
+      casesPaged: paged,
+      pagesMissing: pageMissing,
+      incidentIoIncidents: io.incidents.length,
+      slackCards: allMessages.filter((m) => cardKey(m).includes(':card')).length,
+      workerKills: worker.kills,
+      workerStarts: worker.starts,
+      serverRestarts: restarts,
+      faultsInjected: { slack: injected.slack, pagerduty: injected.pd, incidentIo: injected.io },
+      vendorCalls: { slack: slack.calls.length, pagerduty: pd.requests.length, incidentIo: io.calls.length },
+      vendorStepsFailedForGood: failedOnTimeline,
+      contractViolations: { slack: slack.violations.length, pagerduty: pd.violations.length, incidentIo: io.violations.length },
+      duplicates: offenders,
+    });
     if (lost || stuck || duplicatePages || duplicateIncidents || duplicateCards) process.exitCode = 1;
   } finally {
     chaos = false;

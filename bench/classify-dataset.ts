@@ -21,6 +21,7 @@ import { resolve } from 'node:path';
 import { classifierFromEnv, type Classifier, rulesClassifier } from '../src/activities/classifier';
 import { loadPolicyFile } from '../src/config';
 import { assessSeverity, detectDataClasses, type Policy, type Severity } from '../src/domain';
+import { emitResult, round } from './result';
 
 const DATASET = resolve(__dirname, '../../shared/datasets/hhs-ocr-dev.jsonl');
 
@@ -63,7 +64,7 @@ function individualsIn(text: string): number | undefined {
   return m ? Number(m[1].replace(/,/g, '')) : undefined;
 }
 
-async function evaluate(name: string, classifier: Classifier, records: Record_[], policy: Policy): Promise<void> {
+async function evaluate(name: string, classifier: Classifier, records: Record_[], policy: Policy): Promise<Record<string, unknown>> {
   const started = Date.now();
   const confusion: Record<string, Record<string, number>> = {};
   let correct = 0;
@@ -125,6 +126,18 @@ async function evaluate(name: string, classifier: Classifier, records: Record_[]
   console.log('confusion (rows: label group, columns: predicted group):');
   console.log(`${''.padEnd(20)} ${GROUPS.map((g) => g.slice(0, 12).padStart(12)).join(' ')}`);
   for (const g of GROUPS) console.log(`${g.padEnd(20)} ${GROUPS.map((p) => String(confusion[g]?.[p] ?? 0).padStart(12)).join(' ')}`);
+  const share = (x: number, of: number) => (of ? round(x / of) : null);
+  return {
+    classifier: name,
+    records: records.length,
+    seconds: round((Date.now() - started) / 1000, 1),
+    accuracy: share(correct, records.length),
+    macroF1: round(f1s.reduce((s, x) => s + x.f1, 0) / f1s.length),
+    groups: Object.fromEntries(f1s.map(({ g, p, rc, f1 }) => [g, { n: perGroup[g].n, accuracy: share(perGroup[g].right, perGroup[g].n), precision: round(p), recall: round(rc), f1: round(f1) }])),
+    regulatedHealth: { recall: share(regulatedFound, labeledRegulated), precision: share(regulatedClaimedRight, regulatedClaimed) },
+    severityAgreement: share(severityAgreed, records.length),
+    confusion,
+  };
 }
 
 async function main(): Promise<void> {
@@ -133,9 +146,10 @@ async function main(): Promise<void> {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record_);
-  await evaluate('rules engine', rulesClassifier, records, policy);
+  const results = [await evaluate('rules engine', rulesClassifier, records, policy)];
   const configured = classifierFromEnv();
-  if (configured !== rulesClassifier) await evaluate(`LLM (${process.env.WARDEN_LLM_MODEL})`, configured, records, policy);
+  if (configured !== rulesClassifier) results.push(await evaluate(`LLM (${process.env.WARDEN_LLM_MODEL})`, configured, records, policy));
+  emitResult({ dataset: 'hhs-ocr-dev.jsonl', classifiers: results });
 }
 
 main().catch((err) => {

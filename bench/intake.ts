@@ -20,6 +20,7 @@ import { startDevServer } from '../test/support/server';
 import { sampleReport, testPolicy } from '../test/support/warden';
 import { autocannon } from './autocannon';
 import { describeLimit, drive, measureLimit, ratio } from './limit';
+import { emitResult, limitResult, round } from './result';
 
 const REPORTS = Number(process.env.INTAKE_REPORTS ?? 3_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
@@ -99,6 +100,28 @@ async function main(): Promise<void> {
     console.log(`  accepted/s ${acceptedRate.toFixed(0)} (${ratio(acceptedRate, limit.starts.perSecond, 'raw start rate')})`);
     console.log(`  latency p50 ${result.latency.p50.toFixed(1)} ms (${ratio(result.latency.p50, limit.starts.p50, 'raw start p50')}), p99 ${result.latency.p99.toFixed(1)} ms (${ratio(result.latency.p99, limit.starts.p99, 'raw start p99')})`);
     console.log(`worker: ${caseIds.size - outcome.pending} of ${caseIds.size} cases responding ${outcome.drainSeconds.toFixed(1)} s after the last 202; cases through triage/s over the whole run ${caseRate.toFixed(0)} (${ratio(caseRate, limit.starts.perSecond, 'raw start rate')})`);
+    emitResult({
+      reports: REPORTS,
+      concurrency: CONCURRENCY,
+      cores: cpus().length,
+      limit: limitResult(limit),
+      accepted,
+      sent: result.requests.total,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      seconds: round(result.duration, 1),
+      acceptedPerSecond: round(acceptedRate, 1),
+      acceptedRatioToRawStarts: round(acceptedRate / limit.starts.perSecond),
+      p50Ms: round(result.latency.p50, 1),
+      p99Ms: round(result.latency.p99, 1),
+      p50RatioToRawStartP50: round(result.latency.p50 / limit.starts.p50),
+      p99RatioToRawStartP99: round(result.latency.p99 / limit.starts.p99),
+      cases: caseIds.size,
+      casesResponding: caseIds.size - outcome.pending,
+      drainSecondsAfterLast202: round(outcome.drainSeconds, 1),
+      casesThroughTriagePerSecond: round(caseRate, 1),
+      casesThroughTriageRatioToRawStarts: round(caseRate / limit.starts.perSecond),
+    });
     if (accepted !== REPORTS || caseIds.size !== accepted || outcome.pending) process.exitCode = 1;
   } finally {
     await connection.close();

@@ -1,10 +1,11 @@
 /**
  * Open cases: OPEN_CASES cases parked on SLA timers (a policy whose SLAs are 30 and 60 days), on a
  * file-backed dev server, with the worker as its own process. Prints the worker's RSS (before and
- * with the cases parked), the server's database size, the p99 latency of an `acknowledge` update
- * to a random parked case, and the firing skew of SLA timers: a second batch with a 20-second
- * acknowledge SLA, each case's "SLA breached: acknowledge" time against its deadline. Rates and
- * latencies also as ratios to the limit measured on the same server in the same run.
+ * with the cases parked), the server's database size, the p50/p99 latency of an `acknowledge`
+ * update to a random parked case and of a sign-off (containment confirmed) on it after, and the
+ * firing skew of SLA timers: a second batch with a 20-second acknowledge SLA, each case's "SLA
+ * breached: acknowledge" time against its deadline. Rates and latencies also as ratios to the
+ * limit measured on the same server in the same run.
  *
  *   npm run bench:open-cases               (OPEN_CASES=10000 ACKS=200 TIMER_CASES=200 CONCURRENCY=100 LIMIT_COUNT=2000)
  */
@@ -15,10 +16,11 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { CaseView } from '../src/domain';
 import { ReportFiler, toReport } from '../src/intake/filing';
-import { acknowledgeUpdate, caseViewQuery, workflowIdFor } from '../src/workflows/definitions';
+import { acknowledgeUpdate, caseViewQuery, signOffUpdate, workflowIdFor } from '../src/workflows/definitions';
 import { startDevServer } from '../test/support/server';
 import { sampleReport, testPolicy } from '../test/support/warden';
 import { describeLimit, drive, measureLimit, percentile, ratio } from './limit';
+import { emitResult, limitResult, round } from './result';
 import { bundleWarden, WorkerProcess } from './worker-process';
 
 const OPEN_CASES = Number(process.env.OPEN_CASES ?? 10_000);
@@ -83,6 +85,15 @@ async function main(): Promise<void> {
         .catch(() => void (refusedAcks += 1));
     });
 
+    // 2b. Then a sign-off (containment confirmed) on each of those cases, one at a time.
+    let refusedSignOffs = 0;
+    const signOffs = await drive(picks.length, 1, async (i) => {
+      await client.workflow
+        .getHandle(workflowIdFor(picks[i]))
+        .executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] })
+        .catch(() => void (refusedSignOffs += 1));
+    });
+
     // 3. Timer skew: a batch whose acknowledge clock runs out in TIMER_SLA_SECONDS, among the parked cases.
     const timerPolicy = testPolicy({ slas: slas(`${TIMER_SLA_SECONDS}s`, '30d') });
     const timerFiler = new ReportFiler(client, timerPolicy, taskQueue);
@@ -122,9 +133,48 @@ async function main(): Promise<void> {
       `acknowledge update to a random parked case (${picks.length}, one at a time): p50 ${percentile(acks.latencies, 50).toFixed(1)} ms, p99 ${percentile(acks.latencies, 99).toFixed(1)} ms (${ratio(percentile(acks.latencies, 99), limit.signals.p99, 'raw signal p99 at concurrency ' + limit.concurrency)}); refused ${refusedAcks}`,
     );
     console.log(
+      `sign-off update (containment confirmed) to each acknowledged case (${picks.length}, one at a time): p50 ${percentile(signOffs.latencies, 50).toFixed(1)} ms, p99 ${percentile(signOffs.latencies, 99).toFixed(1)} ms (${ratio(percentile(signOffs.latencies, 99), limit.signals.p99, 'raw signal p99 at concurrency ' + limit.concurrency)}); refused ${refusedSignOffs}`,
+    );
+    console.log(
       `timer skew (${TIMER_CASES} cases, acknowledge SLA ${TIMER_SLA_SECONDS} s, ${skews.length} breached): breach recorded after the deadline by p50 ${percentile(skews, 50)} ms, p99 ${percentile(skews, 99)} ms, max ${skews[skews.length - 1]} ms; escalated by the timer ${escalationSkews.length}, escalation after the deadline p50 ${percentile(escalationSkews, 50)} ms, p99 ${percentile(escalationSkews, 99)} ms; not fired ${pending.size}`,
     );
-    if (parked < OPEN_CASES || refusedAcks || pending.size) process.exitCode = 1;
+    const ackP99 = percentile(acks.latencies, 99);
+    emitResult({
+      openCases: OPEN_CASES,
+      concurrency: CONCURRENCY,
+      cores: cpus().length,
+      limit: limitResult(limit),
+      parked,
+      parkSeconds: round(parkSeconds, 1),
+      parkedPerSecond: round(parkRate, 2),
+      parkedRatioToRawStarts: round(parkRate / limit.starts.perSecond),
+      filedPerSecond: round(OPEN_CASES / filing.seconds, 1),
+      filedRatioToRawStarts: round(OPEN_CASES / filing.seconds / limit.starts.perSecond),
+      workerRssIdleBytes: rssIdle,
+      workerRssParkedBytes: rssParked,
+      workerRssPerCaseBytes: Math.round((rssParked - rssIdle) / OPEN_CASES),
+      dbBytesBefore: dbBefore,
+      dbBytesParked: dbParked,
+      dbBytesPerCase: Math.round((dbParked - dbBefore) / OPEN_CASES),
+      acknowledge: { count: picks.length, p50Ms: round(percentile(acks.latencies, 50), 1), p99Ms: round(ackP99, 1), p99RatioToRawSignalP99: round(ackP99 / limit.signals.p99), refused: refusedAcks },
+      signOff: {
+        count: picks.length,
+        p50Ms: round(percentile(signOffs.latencies, 50), 1),
+        p99Ms: round(percentile(signOffs.latencies, 99), 1),
+        p99RatioToRawSignalP99: round(percentile(signOffs.latencies, 99) / limit.signals.p99),
+        refused: refusedSignOffs,
+      },
+      timers: {
+        cases: TIMER_CASES,
+        slaSeconds: TIMER_SLA_SECONDS,
+        breached: skews.length,
+        notFired: pending.size,
+        breachSkewMs: { p50: percentile(skews, 50), p99: percentile(skews, 99), max: skews[skews.length - 1] ?? null },
+        escalatedByTimer: escalationSkews.length,
+        escalationSkewMs: { p50: percentile(escalationSkews, 50), p99: percentile(escalationSkews, 99) },
+      },
+    });
+    if (parked < OPEN_CASES || refusedAcks || refusedSignOffs || pending.size) process.exitCode = 1;
   } finally {
     await worker.stop('SIGTERM');
     await connection.close();

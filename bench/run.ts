@@ -2,7 +2,9 @@
  * `npm run bench`: every benchmark in turn, at sizes that finish on one 2-core machine in a few
  * minutes each (override any of them through the environment), each writing a JSON record to
  * bench/results/<bench>.json: what ran, with which sizes, on what machine and versions, how long
- * it took, its exit code, and the figures it printed (with their ratios to the limit).
+ * it took, its exit code, its figures as data (`results`: the `BENCH_RESULT {json}` line each
+ * bench prints last, see bench/result.ts) and the lines it printed (`printed`, each figure with
+ * its ratio to the limit).
  *
  *   npm run bench                     all of them
  *   npm run bench -- chaos storm      some of them
@@ -12,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { RESULT_PREFIX } from './result';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS = join(__dirname, 'results');
@@ -59,6 +62,13 @@ async function run(bench: (typeof BENCHES)[number]): Promise<number> {
       done(c ?? 1);
     });
   });
+  const resultLine = lines.filter((l) => l.startsWith(RESULT_PREFIX)).pop();
+  let results: unknown = null;
+  try {
+    if (resultLine) results = JSON.parse(resultLine.slice(RESULT_PREFIX.length));
+  } catch (err) {
+    console.error(`bench ${bench.name}: unreadable ${RESULT_PREFIX.trim()} line: ${(err as Error).message}`);
+  }
   const record = {
     bench: bench.name,
     command: `npm run ${bench.script}`,
@@ -68,8 +78,10 @@ async function run(bench: (typeof BENCHES)[number]): Promise<number> {
     exitCode: code,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform },
     versions: versions(),
+    /** The bench's figures as data (null when it printed none, e.g. it failed before the end). */
+    results,
     /** What the bench printed: its figures, each with its ratio to the limit measured in the same run. */
-    figures: lines.filter((l) => !l.startsWith('{') && !/\[(INFO|WARN)\]/.test(l)),
+    printed: lines.filter((l) => !l.startsWith('{') && !l.startsWith(RESULT_PREFIX) && !/\[(INFO|WARN)\]/.test(l)),
   };
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, `${bench.name}.json`), `${JSON.stringify(record, null, 2)}\n`);

@@ -23,6 +23,7 @@ import { startPagerDutySimulator } from '../test/simulators/pagerduty';
 import { startDevServer } from '../test/support/server';
 import { sampleReport, testPolicy } from '../test/support/warden';
 import { describeLimit, drive, measureLimit, percentile, ratio } from './limit';
+import { emitResult, limitResult, round } from './result';
 
 const PAGES = Number(process.env.PAGES ?? 400);
 const BURST = Number(process.env.PAGE_BURST ?? 300);
@@ -131,6 +132,31 @@ async function main(): Promise<void> {
       `time from 202 to PagerDuty trigger: p50 ${percentile(latencies, 50).toFixed(0)} ms (${ratio(percentile(latencies, 50), limit.starts.p50, 'raw start p50')}), p99 ${percentile(latencies, 99).toFixed(0)} ms (${ratio(percentile(latencies, 99), limit.starts.p99, 'raw start p99')}), max ${latencies[latencies.length - 1]?.toFixed(0)} ms; pages missing ${outcome.missing}`,
     );
     console.log(`simulator: ${pd.incidents.length} incidents (case pages and commander pages), ${pd.requests.length} requests, contract violations ${pd.violations.length}, duplicate incidents per dedup key ${duplicates}`);
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    emitResult({
+      pages: PAGES,
+      burst: BURST,
+      concurrency: CONCURRENCY,
+      cores: cpus().length,
+      limit: limitResult(limit),
+      maxAcceptedPerSecond: round(outcome.maxRate, 1),
+      maxAcceptedRatioToRawStarts: round(outcome.maxRate / limit.starts.perSecond),
+      burstPagesMissing: outcome.burstMissing,
+      offeredPerSecond: round(outcome.rate, 1),
+      accepted: outcome.accepted,
+      acceptedPerSecond: round(outcome.achieved, 1),
+      acceptedRatioToRawStarts: round(outcome.achieved / limit.starts.perSecond),
+      refused: outcome.refused,
+      timeToPageMs: { p50: round(p50, 0), p99: round(p99, 0), max: round(latencies[latencies.length - 1] ?? NaN, 0) },
+      timeToPageP50RatioToRawStartP50: round(p50 / limit.starts.p50),
+      timeToPageP99RatioToRawStartP99: round(p99 / limit.starts.p99),
+      pagesMissing: outcome.missing,
+      simulatorIncidents: pd.incidents.length,
+      simulatorRequests: pd.requests.length,
+      contractViolations: pd.violations.length,
+      duplicateIncidents: duplicates,
+    });
     if (outcome.missing || outcome.burstMissing || outcome.refused || pd.violations.length || duplicates) process.exitCode = 1;
   } finally {
     await connection.close();
