@@ -32,11 +32,12 @@ import { renderAudit, renderCase, renderCaseList, renderTriage } from './render'
 import { ActionRefusedError, type ActionInputs, type ActionName, type CaseFilter, type CaseListRow, fetchCase, listCases, performAction } from './api/cases';
 import { ApiClient } from './api/client';
 import { WORKFLOW_TYPE } from './workflows/definitions';
+import { bundleCaseWorkflows, planRepair, quietRuntime, repairCase } from './repair';
 
 export { fetchCase, listCases };
 
 const USAGE = `usage:
-  warden cases list [--all] [--stage S] [--severity SEV1..4] [--category C] [--queue Q] [--json]
+  warden cases list [--all] [--stage S] [--severity SEV1..4] [--category C] [--queue Q] [--problems] [--json]
   warden cases show <case> [--json]
   warden ack <case> --as <user>
   warden assign <case> <assignee> --as <user>
@@ -58,6 +59,7 @@ const USAGE = `usage:
   warden forensics <category> [--target <asset>]                      the collection plan
   warden review <case> [--json]                                       the post-incident review (Markdown)
   warden policy check [file]
+  warden repair <case> [--dry-run] [--reason <text>]   run a case again from the first workflow task this code cannot replay
   --api <url> --token <token>           read and act through Warden's HTTP API as the token's identity
                                         (instead of --as; also WARDEN_API_URL, WARDEN_API_TOKEN)
 environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WARDEN_POLICY`;
@@ -183,6 +185,8 @@ async function main(argv: string[]): Promise<number> {
       api: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
+      problems: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -193,8 +197,8 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'cases' && sub === 'list') {
-    const { all, stage, severity, category, queue } = values;
-    const rows = await casesFrom(values).list({ all, stage, severity, category, queue });
+    const { all, stage, severity, category, queue, problems } = values;
+    const rows = await casesFrom(values).list({ all, stage, severity, category, queue, problems });
     out(rows, () => renderCaseList(rows));
     return 0;
   }
@@ -223,6 +227,26 @@ async function main(argv: string[]): Promise<number> {
     if (!parsed.success) throw new UsageError(`triage: invalid report:\n  ${describeIssues(parsed.error).join('\n  ')}`);
     const answer = triage(parsed.data, loadPolicyFile(loadConfig().policyPath));
     out(answer, () => renderTriage(answer));
+    return 0;
+  }
+  if (command === 'repair') {
+    const caseRef = positionals[1];
+    if (!caseRef) throw new UsageError('repair: which case? (warden cases list --problems)');
+    quietRuntime();
+    const client = await connect();
+    const plan = await planRepair(client, caseRef, await bundleCaseWorkflows());
+    const actions = plan.actionsAfter.map((a) => `  ${a.update}${a.actor ? ` by ${a.actor}` : ''} (event ${a.eventId})`);
+    if (plan.resetToEventId === undefined || values['dry-run']) {
+      out(plan, () => [`${plan.caseId}: ${plan.detail}`, ...(actions.length ? ['human actions after that point (reapplied by the server, judged again):', ...actions] : [])].join('\n'));
+      return plan.resetToEventId === undefined ? 1 : 0;
+    }
+    const runId = await repairCase(client, plan, (values.reason as string | undefined) ?? `warden repair: ${plan.detail}`);
+    out({ ...plan, newRunId: runId }, () =>
+      [
+        `${plan.caseId}: reset to workflow task ${plan.resetToEventId}; the case runs again from there (run ${runId})`,
+        ...(actions.length ? ['check these human actions on the timeline; take again any the case refused now:', ...actions] : []),
+      ].join('\n'),
+    );
     return 0;
   }
   const incident = await runIncidentCommand(positionals, values, casesFrom(values), () => loadPolicyFile(loadConfig().policyPath), out);

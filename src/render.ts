@@ -9,6 +9,8 @@ export interface CaseListRow {
   category: string;
   queue: string;
   openedAt: string;
+  /** What the server reports keeps the case from progressing (see `warden repair`). */
+  problems?: string[];
 }
 
 function table(rows: string[][]): string {
@@ -20,7 +22,7 @@ export function renderCaseList(rows: CaseListRow[]): string {
   if (!rows.length) return 'no cases';
   return table([
     ['CASE', 'STAGE', 'SEVERITY', 'CATEGORY', 'QUEUE', 'OPENED', 'WORKFLOW'],
-    ...rows.map((r) => [r.caseId, r.stage, r.severity, r.category, r.queue, r.openedAt, r.status]),
+    ...rows.map((r) => [r.caseId, r.stage, r.severity, r.category, r.queue, r.openedAt, r.problems?.length ? `${r.status} (${r.problems.join(', ')})` : r.status]),
   ]);
 }
 

@@ -4,7 +4,7 @@
  * update validators decide what the policy allows, this module only reports their answer.
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import type { CaseView, Resolution, Review, Severity } from '../domain';
 import type { CaseListRow } from '../render';
 import {
@@ -44,7 +44,12 @@ export interface CaseFilter {
   queue?: string;
   /** At most this many rows. */
   limit?: number;
+  /** Only cases the server reports a problem with (e.g. a workflow task failing on nondeterminism). */
+  problems?: boolean;
 }
+
+/** The server's own search attribute naming what keeps a workflow from progressing. */
+export const REPORTED_PROBLEMS = defineSearchAttributeKey('TemporalReportedProblems', SearchAttributeType.KEYWORD_LIST);
 
 /** No case has this id (no workflow, open or closed). */
 export class CaseNotFoundError extends Error {
@@ -68,6 +73,7 @@ export function caseListQuery(filter: CaseFilter): string {
   if (filter.severity) clauses.push(`${WardenSeverity.name} = ${quote(filter.severity)}`);
   if (filter.category) clauses.push(`${WardenCategory.name} = ${quote(filter.category)}`);
   if (filter.queue) clauses.push(`${WardenQueue.name} = ${quote(filter.queue)}`);
+  if (filter.problems) clauses.push(`${REPORTED_PROBLEMS.name} IS NOT NULL`);
   return clauses.join(' AND ');
 }
 
@@ -84,6 +90,7 @@ export async function listCases(client: Client, filter: CaseFilter = {}): Promis
       category: sa.get(WardenCategory) ?? '',
       queue: sa.get(WardenQueue) ?? '',
       openedAt: wf.startTime.toISOString(),
+      ...(sa.get(REPORTED_PROBLEMS)?.length ? { problems: sa.get(REPORTED_PROBLEMS) } : {}),
     });
   }
   return rows;

@@ -60,6 +60,7 @@ export const CaseListQuery = z
     category: term.optional().describe('only cases of this category (WardenCategory)'),
     queue: term.optional().describe('only cases owned by this queue (WardenQueue)'),
     all: z.enum(['true', 'false']).optional().describe('true: closed cases too (default: open cases only)'),
+    problems: z.enum(['true', 'false']).optional().describe('true: only cases the server reports stuck (TemporalReportedProblems), see warden repair'),
     limit: z.coerce.number().int().min(1).max(1_000).optional().describe('at most this many cases (default 200)'),
   })
   .strict();
@@ -179,7 +180,7 @@ export const ROUTES: ApiRoute[] = [
     ok: { description: 'the cases', schema: { type: 'object', properties: { cases: { type: 'array', items: ref('CaseListRow') } }, required: ['cases'] } },
     errors: [400],
     handle: async ({ client, query }) => ({
-      cases: await listCases(client, { ...query, all: query.all === 'true', limit: query.limit ?? 200 }),
+      cases: await listCases(client, { ...query, all: query.all === 'true', problems: query.problems === 'true', limit: query.limit ?? 200 }),
     }),
   }),
   route({
