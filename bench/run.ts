@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: every benchmark in turn, at sizes that finish on one 2-core machine in a few
- * minutes each (override any of them through the environment), each writing a JSON record to
+ * `npm run bench`: every benchmark in turn, at the sizes issue #6 names (10,000 open cases, 1,000
+ * chaos cases: each about 20 minutes on one 2-core machine; the others a few minutes; override any
+ * of them through the environment), each writing a JSON record to
  * bench/results/<bench>.json: what ran, with which sizes, on what machine and versions, how long
  * it took, its exit code, its figures as data (`results`: the `BENCH_RESULT {json}` line each
  * bench prints last, see bench/result.ts) and the lines it printed (`printed`, each figure with
@@ -25,8 +26,8 @@ const BENCHES: { name: string; script: string; sizes: Record<string, string> }[]
   { name: 'intake', script: 'bench:intake', sizes: { INTAKE_REPORTS: '1000' } },
   { name: 'storm', script: 'bench:storm', sizes: { ALERTS: '10000', FINGERPRINTS: '100', CONCURRENCY: '500' } },
   { name: 'page', script: 'bench:page', sizes: { PAGES: '200' } },
-  { name: 'open-cases', script: 'bench:open-cases', sizes: { OPEN_CASES: '300' } },
-  { name: 'chaos', script: 'bench:chaos', sizes: { CASES: '60' } },
+  { name: 'open-cases', script: 'bench:open-cases', sizes: { OPEN_CASES: '10000' } },
+  { name: 'chaos', script: 'bench:chaos', sizes: { CASES: '1000' } },
   { name: 'fuzz', script: 'bench:fuzz', sizes: { FUZZ_RUNS: '2000' } },
   { name: 'classify', script: 'bench:classify', sizes: {} },
 ];
