@@ -18,7 +18,10 @@
  *
  * Once every case is filed, the run stops driving when no case has closed for CHAOS_STALL_S (a
  * case that cannot move will not move by waiting out CHAOS_TIMEOUT_S); each stuck case is printed
- * with its stage and its last workflow task failure, if any.
+ * with its stage and its last workflow task failure, if any. A case stopped on a nondeterminism
+ * error is then repaired as an operator would (`warden repair`: reset to the first workflow task
+ * the code does not replay) and driven on; the run reports how many needed it, and counts as stuck
+ * only the cases still not closed after that.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +41,7 @@ import { drive as inParallel } from './drive';
 import { describeLimit, measureLimit, ratio } from './limit';
 import { emitResult, limitResult, round } from './result';
 import { bundleWarden, WorkerProcess } from './worker-process';
+import { bundleCaseWorkflows, planRepair, repairCase } from '../src/repair';
 
 const CASES = Number(process.env.CASES ?? 1_000);
 const CASE_CONCURRENCY = Number(process.env.CASE_CONCURRENCY ?? 50);
@@ -161,7 +165,7 @@ async function main(): Promise<void> {
     const views = new Map<string, CaseView>();
     /** Cases whose workflow is no longer running. */
     const finished = new Set<string>();
-    const deadline = Date.now() + TIMEOUT_MS;
+    let deadline = Date.now() + TIMEOUT_MS;
     let stalled = false;
     const driving = () => Date.now() < deadline && !stalled;
     const call = <R>(fn: () => Promise<R>, ms = 10_000) => client.withDeadline(Date.now() + ms, fn);
@@ -298,6 +302,32 @@ async function main(): Promise<void> {
       if ((finished.size === accepted.size && views.size === accepted.size) || Date.now() > settle) break;
       await sleep(2_000);
     }
+    // ── Repair: a case stopped on a nondeterminism error is what `warden repair` is for. The
+    //    operator runs it once the storm is over, and the responders carry the case on. ──
+    const lastTaskFailure = async (caseId: string) => {
+      const history = await call(() => client.workflow.getHandle(workflowIdFor(caseId)).fetchHistory(), 30_000).catch(() => undefined);
+      return [...(history?.events ?? [])].reverse().find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined;
+    };
+    const stoppedOnNondeterminism: { caseId: string; failure: string }[] = [];
+    for (const caseId of accepted.keys()) {
+      if (views.get(caseId)?.stage === 'closed') continue;
+      const failure = await lastTaskFailure(caseId);
+      if (failure && /Nondeterminism/.test(failure)) stoppedOnNondeterminism.push({ caseId, failure });
+    }
+    const repaired: { caseId: string; resetToEventId: number; humanActionsAfter: string[] }[] = [];
+    if (stoppedOnNondeterminism.length) {
+      const bundle = await bundleCaseWorkflows();
+      for (const { caseId } of stoppedOnNondeterminism) {
+        const plan = await planRepair(client, caseId, bundle);
+        if (plan.resetToEventId === undefined) continue;
+        await repairCase(client, plan, 'chaos bench: warden repair after a nondeterminism error');
+        repaired.push({ caseId, resetToEventId: plan.resetToEventId, humanActionsAfter: plan.actionsAfter.map((a) => `${a.update}${a.actor ? ` by ${a.actor}` : ''}`) });
+        log(`repaired ${caseId}: reset to workflow task ${plan.resetToEventId}`);
+      }
+      stalled = false;
+      deadline = Date.now() + Math.max(120_000, repaired.length * 30_000);
+      await Promise.all(repaired.map(({ caseId }) => drive(caseId)));
+    }
     await sleep(3_000); // late vendor answers land
 
     // ── Count. ──
@@ -352,7 +382,11 @@ async function main(): Promise<void> {
     console.log(`run: ${seconds.toFixed(1)} s; cases closed ${CASES - stuck}: ${closedRate.toFixed(2)}/s (${ratio(closedRate, limit.starts.perSecond, 'raw start rate')})`);
     const unanswered = [...accepted.keys()].filter((id) => !views.has(id)).length;
     console.log(`reports lost: ${lost}${refused ? ` (${refused} never accepted)` : ''}${unanswered ? ` (${unanswered} cases never answered a query, counted as lost)` : ''}`);
-    console.log(`cases stuck (not closed): ${stuck}${stalled ? ` (driving stopped: no case closed for ${STALL_MS / 1000} s)` : ''}`);
+    console.log(
+      `cases stopped on a nondeterminism error (the SDK's update ordering, see test/sdk-update-ordering.test.ts): ${stoppedOnNondeterminism.length}; repaired with warden repair and driven on: ${repaired.length}`,
+    );
+    for (const r of repaired) console.log(`  ${r.caseId}: reset to workflow task ${r.resetToEventId}; human actions after it, reapplied: ${r.humanActionsAfter.join(', ') || 'none'}`);
+    console.log(`cases stuck (not closed at the end, after any repair): ${stuck}${stalled ? ` (driving stopped: no case closed for ${STALL_MS / 1000} s)` : ''}`);
     for (const c of stuckCases.slice(0, 20)) console.log(`  ${c.caseId}: stage ${c.stage}${c.workflowTaskFailure ? `; workflow task failing (event ${c.atEvent}): ${c.workflowTaskFailure.slice(0, 300)}` : ''}`);
     console.log(`duplicate pages (PagerDuty incidents per dedup key beyond one): ${duplicatePages} (incidents ${pd.incidents.length}, cases paged ${paged}, pages missing ${pageMissing})`);
     console.log(`duplicate incident.io incidents per idempotency key: ${duplicateIncidents} (incidents ${io.incidents.length})`);
@@ -372,6 +406,8 @@ async function main(): Promise<void> {
       lost,
       neverAccepted: refused,
       casesNeverAnswering: unanswered,
+      stoppedOnNondeterminism: stoppedOnNondeterminism.length,
+      repaired,
       stuck,
       stuckCases,
       stalled,

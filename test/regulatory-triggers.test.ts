@@ -87,6 +87,9 @@ describe('regulatory triggers with the default regimes', () => {
   });
 
   test('the scope a responder records brings in regimes: 300 Texans affected starts the attorney-general clock from awareness', async () => {
+    // A worker of its own: this case does not wait behind the cases of the test above.
+    const w = await startWarden(policy);
+    try {
     const filed = await w.file(sampleReport({ dataClasses: ['personal'], title: 'Customer export found on a public share' }));
     const before = await where(w, filed.caseId, 'GDPR flagged', (v) => v.clocks.some((c) => c.regime === 'gdpr-art33'));
     expect(before.clocks.some((c) => c.regime === 'texas-521-053')).toBe(false);
@@ -99,6 +102,9 @@ describe('regulatory triggers with the default regimes', () => {
     expect(texas.startedAt).toBe(scoped.openedAt);
     expect(Date.parse(texas.dueAt) - Date.parse(scoped.openedAt)).toBe(30 * 86_400_000);
     expect(scoped.regulatoryFlags.find((f) => f.regime === 'texas-521-053')!.because).toBe('involves personal data; in US-TX; 300 individuals affected (250 or more)');
+    } finally {
+      await w.stop();
+    }
   });
 });
 

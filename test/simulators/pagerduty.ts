@@ -273,8 +273,9 @@ function selfSignedCertificate(): { key: string; cert: string } {
       sequence(oid('2.5.29.17'), der(0x04, sequence(der(0x82, Buffer.from('localhost')), der(0x87, Buffer.from([127, 0, 0, 1]))))), // subjectAltName
     ),
   );
+  // A positive serial with no leading zero byte (DER forbids the padding; 1 in 128 random serials had it).
   const serial = randomBytes(12);
-  serial[0] &= 0x7f;
+  serial[0] = 1 + (serial[0] % 0x7f);
   const tbs = sequence(
     der(0xa0, integer(Buffer.from([2]))), // v3
     integer(serial),
