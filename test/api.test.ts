@@ -284,7 +284,7 @@ describe('HTTP API', () => {
     await eventually(async () => {
       const v = (await w.view(incident)) as CaseView;
       return v.escalated && v.clocks.length === 1 && v.parties[0]?.status === 'notified' ? v : undefined;
-    }, 'declared, clock running, party notified');
+    }, 'declared, clock running, party notified', 60_000);
 
     const scoped = await cli(['--token', TOKENS.bob, 'scope', incident, '--affected', '300', '--jurisdiction', 'US-TX', '--reason', 'CRM export: Texas addresses', '--json']);
     expect(scoped.code).toBe(0);

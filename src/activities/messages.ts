@@ -22,6 +22,8 @@ export interface CaseSummary {
   link?: string;
   /** Regulatory determinations still open and deadlines still running, one line each. */
   regulatory?: string[];
+  /** When the case opened: how far back a repost check reads. */
+  openedAt?: string;
 }
 
 export function headline(c: CaseSummary): string {

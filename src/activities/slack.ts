@@ -234,6 +234,8 @@ export interface SlackPortOptions {
 
 /** How many recent messages the idempotency check reads. A retry follows its lost post by seconds. */
 export const HISTORY_LIMIT = 200;
+/** How many pages a card's check reads back to its case's opening (at most 10,000 messages). */
+export const HISTORY_PAGES = 50;
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
 /** A posted message, as the live port refers to it: "<channel id>/<ts>". */
@@ -318,21 +320,32 @@ export function createSlackPort(options: SlackPortOptions): SlackPort {
     }
   }
 
-  /** The ref of a message already posted with this key in the channel's recent history, if any. */
-  async function findPosted(channel: string, key: string): Promise<string | undefined> {
+  /**
+   * The ref of a message already posted with this key in the channel, if any: in its recent
+   * history, or, given `since` (when the thing posted about began, e.g. the case was opened), in
+   * everything posted since then, page by page (a case run again after a repair looks for the card
+   * it posted long before, under many newer messages).
+   */
+  async function findPosted(channel: string, key: string, since?: string): Promise<string | undefined> {
     const id = CHANNEL_ID.test(channel) ? channel : channelIds.get(nameOf(channel));
     if (!id) return undefined; // a name never posted to from this process: nothing to look up by
-    const history = await call('conversations.history', () =>
-      client.conversations.history({ channel: id, limit: HISTORY_LIMIT, include_all_metadata: true }),
-    );
-    const found = ((history.messages ?? []) as HistoryMessage[]).find(
-      (m) => m.metadata?.event_type === METADATA_EVENT_TYPE && m.metadata.event_payload?.key === key,
-    );
-    return found?.ts ? `${id}/${found.ts}` : undefined;
+    const oldest = since && !Number.isNaN(Date.parse(since)) ? (Date.parse(since) / 1000 - 60).toFixed(6) : undefined;
+    let latest: string | undefined;
+    for (let page = 0; page < (oldest ? HISTORY_PAGES : 1); page++) {
+      const history = await call('conversations.history', () =>
+        client.conversations.history({ channel: id, limit: HISTORY_LIMIT, include_all_metadata: true, ...(oldest ? { oldest } : {}), ...(latest ? { latest } : {}) }),
+      );
+      const messages = (history.messages ?? []) as HistoryMessage[];
+      const found = messages.find((m) => m.metadata?.event_type === METADATA_EVENT_TYPE && m.metadata.event_payload?.key === key);
+      if (found?.ts) return `${id}/${found.ts}`;
+      latest = messages[messages.length - 1]?.ts;
+      if (!history.has_more || !latest) return undefined;
+    }
+    return undefined;
   }
 
-  async function post(channel: string, key: string, content: { text: string; blocks?: (KnownBlock | Block)[] }): Promise<{ ref: string }> {
-    const existing = await findPosted(channel, key);
+  async function post(channel: string, key: string, content: { text: string; blocks?: (KnownBlock | Block)[] }, since?: string): Promise<{ ref: string }> {
+    const existing = await findPosted(channel, key, since);
     if (existing) return { ref: existing };
     const res = await call('chat.postMessage', () =>
       client.chat.postMessage({
@@ -354,7 +367,7 @@ export function createSlackPort(options: SlackPortOptions): SlackPort {
   const cardContent = (card: CaseCard) => ({ text: fitText(cardText(card), LIMITS.fallbackText), blocks: caseCardBlocks(card) });
 
   return {
-    postCard: (channel, card, key) => post(channel, key, cardContent(card)),
+    postCard: (channel, card, key) => post(channel, key, cardContent(card), card.openedAt),
 
     async updateCard(ref, card) {
       const slash = ref.indexOf('/');

@@ -616,6 +616,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     acknowledgedBy: state.acknowledgedBy,
     assignees: state.assignees,
     ...(state.clocks.length || state.determinationsNeeded.length ? { regulatory: regulatoryLines() } : {}),
+    openedAt: state.openedAt,
   });
   /** Open determinations and running clocks, one line each, for the card. */
   const regulatoryLines = () => [

@@ -99,6 +99,16 @@ describe('Slack connector', () => {
     await sim?.close();
   });
 
+  test('a card posted long before (a case run again after a repair) is found under hundreds of newer messages, not posted twice', async () => {
+    const card = { ...sampleCard(), openedAt: new Date(Date.now() - 60_000).toISOString() };
+    const { ref } = await port.postCard(channel, card, `${card.caseId}:card`);
+    for (let i = 0; i < HISTORY_LIMIT + 50; i++) await port.postMessage(channel, `other case ${i}`, `other-${i}`);
+    expect(await port.postCard(channel, card, `${card.caseId}:card`)).toEqual({ ref });
+    expect(sim.messages(channel).filter((m) => JSON.stringify(m.metadata ?? {}).includes(`${card.caseId}:card`))).toHaveLength(1);
+    // Without the case's opening time only the recent history is read: the old card is not seen.
+    expect(await port.postCard(channel, { ...card, openedAt: undefined }, `${card.caseId}:card`)).not.toEqual({ ref });
+  });
+
   test('a case whose card was made in dry-run mode gets a live card once Slack is live, then updates that one', async () => {
     const outboxDir = mkdtempSync(join(tmpdir(), 'warden-slack-mode-'));
     const dry = createActivities(dryRunConnectors(join(outboxDir, 'outbox.jsonl')));
