@@ -278,7 +278,7 @@ describe('HTTP API', () => {
         return err as { code: number; stdout: string; stderr: string };
       }
     };
-    const incident = (await w.file(sampleReport({ title: 'Customer export found on a public share', dataClasses: ['personal'] }))).caseId;
+    const incident = (await w.file(sampleReport({ title: `Customer export found on a public share (API test ${Date.now()})`, dataClasses: ['personal'] }))).caseId;
     const post = (action: string, token: string, body: unknown) => call(`/cases/${incident}/${action}`, token, { method: 'POST', body });
     // Personal data escalates by itself (regulated data): a declared incident with the GDPR clock and the MSSP.
     await eventually(async () => {

@@ -90,7 +90,7 @@ describe('regulatory triggers with the default regimes', () => {
     // A worker of its own: this case does not wait behind the cases of the test above.
     const w = await startWarden(policy);
     try {
-    const filed = await w.file(sampleReport({ dataClasses: ['personal'], title: 'Customer export found on a public share' }));
+    const filed = await w.file(sampleReport({ dataClasses: ['personal'], title: `Customer export found on a public share (scope test ${Date.now()})` }));
     const before = await where(w, filed.caseId, 'GDPR flagged', (v) => v.clocks.some((c) => c.regime === 'gdpr-art33'));
     expect(before.clocks.some((c) => c.regime === 'texas-521-053')).toBe(false);
     const handle = w.handle(filed.caseId);
