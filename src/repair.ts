@@ -17,6 +17,7 @@ import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Long from 'long';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { caseMetricsSinks } from './observability/metrics';
 import { caseIdFrom, workflowIdFor } from './workflows/definitions';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -72,7 +73,8 @@ export async function planRepair(client: Client, caseRef: string, bundle: Workfl
   };
   const replays = async (k: number): Promise<boolean> => {
     try {
-      await Worker.runReplayHistory({ workflowBundle: bundle, replayName: `repair-${workflowId}` }, through(k), workflowId);
+      // The sink is registered as on a worker (replay never calls it, but an unknown one is logged as an error).
+      await Worker.runReplayHistory({ workflowBundle: bundle, replayName: `repair-${workflowId}`, sinks: caseMetricsSinks }, through(k), workflowId);
       return true;
     } catch (err) {
       if (err instanceof DeterminismViolationError) return false;

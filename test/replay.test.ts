@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
+import { caseMetricsSinks } from '../src/observability';
 
 const DIR = join(__dirname, 'histories');
 const histories = readdirSync(DIR)
@@ -18,7 +19,7 @@ test('recorded histories are present', () => {
 });
 
 test.each(histories.map((h) => [h.name, h.history]))('%s replays deterministically', async (name, history) => {
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../src/workflows') }, history, `replay-${name}`);
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../src/workflows'), sinks: caseMetricsSinks }, history, `replay-${name}`);
 });
 
 test('an unversioned change to the workflow fails replay', async () => {
