@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Long from 'long';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -21,7 +21,7 @@ import { caseMetricsSinks } from './observability/metrics';
 import { caseIdFrom, workflowIdFor } from './workflows/definitions';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const { EventType } = (require('@temporalio/proto') as typeof import('@temporalio/proto')).temporal.api.enums.v1;
+const { EventType } = temporal.api.enums.v1;
 
 export interface HumanAction {
   update: string;
