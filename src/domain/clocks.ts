@@ -114,8 +114,13 @@ export function isOpenClock(c: RegulatoryClock): boolean {
  * (The regime no longer applies; its filings are no longer due.)
  */
 export function clocksWithdrawnBy(determination: string, clocks: RegulatoryClock[], policy: Policy): RegulatoryClock[] {
-  const regimes = policy.regulatory.filter((r) => r.when.determinations?.includes(determination)).map((r) => r.id);
+  const regimes = regimesNeeding(determination, policy);
   return clocks.filter((c) => isOpenClock(c) && regimes.includes(c.regime));
+}
+
+/** The ids of the regimes that apply only once this determination is made. */
+export function regimesNeeding(determination: string, policy: Policy): string[] {
+  return policy.regulatory.filter((r) => r.when.determinations?.includes(determination)).map((r) => r.id);
 }
 
 /** The next moment a clock needs attention (a warning or its deadline), if any. */

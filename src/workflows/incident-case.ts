@@ -50,6 +50,7 @@ import {
   startClocks,
   clockAnchors,
   clocksWithdrawnBy,
+  regimesNeeding,
   isOpenClock,
   pendingDeterminations,
   regimeFacts,
@@ -499,7 +500,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
           clock.withdrawn = { at: at(), by: actor, reason: `not ${determination}: ${reason}` };
           note(actor, `clock withdrawn: ${clock.name}`, `the ${determination} determination was reversed`);
         }
-        const regimes = policy.regulatory.filter((r) => r.when.determinations?.includes(determination)).map((r) => r.id);
+        const regimes = regimesNeeding(determination, policy);
         state.regulatoryFlags = state.regulatoryFlags.filter((f) => !regimes.includes(f.regime));
       }
       reviewRegimes();
@@ -625,7 +626,10 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   ];
   const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
   const commanderPageKey = (escalation: number) => `warden-${state.caseId}-commander-${escalation}`;
-  const commanders = () => policy.roles[policy.incidentCommanderRole].members.map((id) => ({ id, ...policy.people[id] }));
+  /** The members of these roles, with how to reach them. */
+  const membersOf = (roles: string[]) =>
+    [...new Set(roles.flatMap((role) => policy.roles[role]?.members ?? []))].map((id) => ({ id, ...policy.people[id] }));
+  const commanders = () => membersOf([policy.incidentCommanderRole]);
 
   /**
    * Run a vendor side effect. Retries are the activity's; a final failure (a rejected call, or
@@ -896,9 +900,6 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     await acknowledgePage();
     if (cardDirty) await publishCard();
   }
-
-  const membersOf = (roles: string[]) =>
-    [...new Set(roles.flatMap((role) => policy.roles[role]?.members ?? []))].map((id) => ({ id, ...policy.people[id] }));
 
   async function askForDeterminations(): Promise<void> {
     while (determinationPrompts.length) {
