@@ -10,8 +10,11 @@
  *     a 5xx, or a timeout (a hang, sometimes after acting on the request).
  * Then it counts, at the simulators and in the case views: reports lost (a 202 whose report is not
  * on its case), cases stuck (not closed by the end), PagerDuty incidents per dedup key beyond one,
- * incident.io incidents per idempotency key beyond one, and Slack cards per case beyond one. It
- * exits non-zero if any of them is not zero.
+ * incident.io incidents per idempotency key beyond one, Slack cards per case beyond one, and cases
+ * that stopped on a nondeterminism error. It exits non-zero if any of them is not zero. It also
+ * counts the queries the task guard refused (src/workflows/task-guard.ts): each one a query that
+ * raced an activity result on a just-restarted worker, and would otherwise have let that worker
+ * write a history it cannot replay.
  *
  *   npm run bench:chaos                    (CASES=1000 CASE_CONCURRENCY=50 SERVER_RESTARTS=2 RESTART_EVERY_S=60 FAULT_RATE=0.2
  *                                           KILL_EVERY_MIN_S=5 KILL_EVERY_MAX_S=15 LIMIT_COUNT=500 CHAOS_TIMEOUT_S CHAOS_STALL_S=180)
@@ -19,9 +22,9 @@
  * Once every case is filed, the run stops driving when no case has closed for CHAOS_STALL_S (a
  * case that cannot move will not move by waiting out CHAOS_TIMEOUT_S); each stuck case is printed
  * with its stage and its last workflow task failure, if any. A case stopped on a nondeterminism
- * error is then repaired as an operator would (`warden repair`: reset to the first workflow task
- * the code does not replay) and driven on; the run reports how many needed it, and counts as stuck
- * only the cases still not closed after that.
+ * error (a failure of the run) is then repaired as an operator would (`warden repair`: reset to the
+ * first workflow task the code does not replay) and driven on, so that the other counts still mean
+ * something; it counts as stuck only if still not closed after that.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -383,9 +386,10 @@ async function main(): Promise<void> {
     const unanswered = [...accepted.keys()].filter((id) => !views.has(id)).length;
     console.log(`reports lost: ${lost}${refused ? ` (${refused} never accepted)` : ''}${unanswered ? ` (${unanswered} cases never answered a query, counted as lost)` : ''}`);
     console.log(
-      `cases stopped on a nondeterminism error (the SDK's update ordering, see test/sdk-update-ordering.test.ts): ${stoppedOnNondeterminism.length}; repaired with warden repair and driven on: ${repaired.length}`,
+      `cases stopped on a nondeterminism error: ${stoppedOnNondeterminism.length}; repaired with warden repair and driven on: ${repaired.length}`,
     );
     for (const r of repaired) console.log(`  ${r.caseId}: reset to workflow task ${r.resetToEventId}; human actions after it, reapplied: ${r.humanActionsAfter.join(', ') || 'none'}`);
+    console.log(`queries the task guard refused (a worker handed events no workflow task had taken; src/workflows/task-guard.ts): ${worker.guardRefusals}`);
     console.log(`cases stuck (not closed at the end, after any repair): ${stuck}${stalled ? ` (driving stopped: no case closed for ${STALL_MS / 1000} s)` : ''}`);
     for (const c of stuckCases.slice(0, 20)) console.log(`  ${c.caseId}: stage ${c.stage}${c.workflowTaskFailure ? `; workflow task failing (event ${c.atEvent}): ${c.workflowTaskFailure.slice(0, 300)}` : ''}`);
     console.log(`duplicate pages (PagerDuty incidents per dedup key beyond one): ${duplicatePages} (incidents ${pd.incidents.length}, cases paged ${paged}, pages missing ${pageMissing})`);
@@ -408,6 +412,7 @@ async function main(): Promise<void> {
       casesNeverAnswering: unanswered,
       stoppedOnNondeterminism: stoppedOnNondeterminism.length,
       repaired,
+      taskGuardRefusals: worker.guardRefusals,
       stuck,
       stuckCases,
       stalled,
@@ -428,7 +433,7 @@ async function main(): Promise<void> {
       contractViolations: { slack: slack.violations.length, pagerduty: pd.violations.length, incidentIo: io.violations.length },
       duplicates: offenders,
     });
-    if (lost || stuck || duplicatePages || duplicateIncidents || duplicateCards) process.exitCode = 1;
+    if (lost || stuck || stoppedOnNondeterminism.length || duplicatePages || duplicateIncidents || duplicateCards) process.exitCode = 1;
   } finally {
     chaos = false;
     await new Promise((ok) => intake.close(ok));

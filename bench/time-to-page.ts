@@ -24,6 +24,7 @@ import { startDevServer } from '../test/support/server';
 import { sampleReport, testPolicy } from '../test/support/warden';
 import { describeLimit, drive, measureLimit, percentile, ratio } from './limit';
 import { emitResult, limitResult, round } from './result';
+import { caseWorkflowsSource } from '../src/workflow-bundle';
 
 const PAGES = Number(process.env.PAGES ?? 400);
 const BURST = Number(process.env.PAGE_BURST ?? 300);
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     const worker = await Worker.create({
       connection: native,
       taskQueue,
-      workflowsPath: require.resolve('../src/workflows'),
+      ...caseWorkflowsSource(),
       activities: createActivities({ ...connectors.deps, uiBaseUrl: 'http://localhost:8233' }),
     });
     const intake = createIntakeServer({ client, policy, taskQueue });

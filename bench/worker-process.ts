@@ -2,13 +2,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleCaseWorkflowCode } from '../src/workflow-bundle';
 
 const ROOT = resolve(__dirname, '..');
 
 /** Bundle Warden's workflows once, to a file the worker processes load (a restart then takes about a second). */
 export async function bundleWarden(dir: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
+  const { code } = await bundleCaseWorkflowCode({ trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never);
   const path = join(dir, 'workflow-bundle.js');
   writeFileSync(path, code);
   return path;
@@ -18,7 +18,10 @@ export class WorkerProcess {
   child?: ChildProcess;
   starts = 0;
   kills = 0;
+  /** Queries the task guard refused (src/workflows/task-guard.ts), over every start: counted from the worker's log lines. */
+  guardRefusals = 0;
   private log = '';
+  private partialLine = '';
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -52,6 +55,9 @@ export class WorkerProcess {
       });
       child.stderr!.on('data', (d: Buffer) => {
         this.log = (this.log + d.toString()).slice(-20_000);
+        const lines = (this.partialLine + d.toString()).split('\n');
+        this.partialLine = lines.pop() ?? '';
+        this.guardRefusals += lines.filter((l) => l.includes('Failing legacy query request') && l.includes('task guard')).length;
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);

@@ -6,11 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleCaseWorkflowCode } from '../src/workflow-bundle';
 
 async function main(): Promise<void> {
   const out = resolve(__dirname, '../dist/workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
+  const { code } = await bundleCaseWorkflowCode();
   writeFileSync(out, code);
   console.log(`wrote ${out} (${(code.length / 1024 / 1024).toFixed(2)} MB)`);
 }

@@ -14,11 +14,12 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Long from 'long';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { caseMetricsSinks } from './observability/metrics';
 import { caseIdFrom, workflowIdFor } from './workflows/definitions';
+import { bundleCaseWorkflowCode } from './workflow-bundle';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const { EventType } = temporal.api.enums.v1;
@@ -44,7 +45,7 @@ export interface RepairPlan {
 
 /** The workflows as one bundle, built once for all the replays a plan needs. */
 export async function bundleCaseWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  return bundleCaseWorkflowCode(new DefaultLogger('WARN'));
 }
 
 const id = (e: HistoryEvent) => Number(e.eventId);

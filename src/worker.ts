@@ -28,6 +28,7 @@ import { temporalLogger } from './observability/runtime-log';
 import { connectWorker, temporalTarget, wardenDataConverter } from './temporal';
 import { TASK_QUEUE } from './workflows/definitions';
 import { partyLinksFromEnv } from './party-links';
+import { caseWorkflowsSource } from './workflow-bundle';
 
 /** The activities with Warden's metrics: vendor call outcomes per port, escalations, SLA breaches, operator alerts. */
 export function observedActivities(deps: ActivityDeps) {
@@ -44,9 +45,7 @@ export async function createWorker(connection: NativeConnection, config: WardenC
     namespace: config.namespace,
     taskQueue,
     // A production build ships the workflows pre-bundled (npm run build:prod); otherwise bundle at start.
-    ...(process.env.WARDEN_WORKFLOW_BUNDLE
-      ? { workflowBundle: { codePath: process.env.WARDEN_WORKFLOW_BUNDLE } }
-      : { workflowsPath: require.resolve('./workflows') }),
+    ...caseWorkflowsSource(process.env.WARDEN_WORKFLOW_BUNDLE),
     dataConverter: wardenDataConverter(),
     sinks: caseMetricsSinks,
     activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace, partyLinks: partyLinksFromEnv() }),

@@ -3,17 +3,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, dryRunConnectors } from '../src/activities';
 import type { CaseView } from '../src/domain';
 import { fileReport, toReport } from '../src/intake/filing';
 import { caseViewQuery, workflowIdFor } from '../src/workflows/definitions';
 import { eventually, sampleReport, testPolicy } from './support/warden';
+import { bundleCaseWorkflowCode } from '../src/workflow-bundle';
+import { LEAKED_ACTIVATION } from '../src/workflows/task-guard';
 
 test('a worker on the pre-built workflow bundle works a case', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bundle-'));
   const codePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(codePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') })).code);
+  const { code } = await bundleCaseWorkflowCode();
+  expect(code).toContain(LEAKED_ACTIVATION); // the task guard is in the bundle
+  writeFileSync(codePath, code);
   const address = process.env.WARDEN_TEST_TEMPORAL_ADDRESS!;
   const native = await NativeConnection.connect({ address });
   const taskQueue = `warden-bundle-${Date.now()}`;

@@ -3,7 +3,7 @@
  * a human action on one through its update. Shared by the CLI and the HTTP API; the workflow's
  * update validators decide what the policy allows, this module only reports their answer.
  */
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import type { CaseView, Resolution, Review, Severity } from '../domain';
 import type { CaseListRow } from '../render';
@@ -32,6 +32,7 @@ import {
   WORKFLOW_TYPE,
   workflowIdFor,
 } from '../workflows/definitions';
+import { LEAKED_ACTIVATION } from '../workflows/task-guard';
 
 export type { CaseListRow };
 
@@ -106,9 +107,24 @@ export async function fetchCase(client: Client, caseRef: string): Promise<CaseVi
     if (err instanceof WorkflowNotFoundError) throw new CaseNotFoundError(caseRef);
     throw err;
   }
-  if (status === 'RUNNING') return handle.query(caseViewQuery);
+  if (status === 'RUNNING') return queryView(handle);
   if (status === 'COMPLETED') return handle.result();
   throw new CaseUnavailableError(`case ${caseIdFrom(caseRef)} is ${status.toLowerCase()}`);
+}
+
+/**
+ * A running case's view. A worker refuses a query once when it was handed events no workflow task
+ * has taken yet (src/workflows/task-guard.ts); asked again, the query finds the case in step with
+ * its history.
+ */
+async function queryView(handle: WorkflowHandle): Promise<CaseView> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await handle.query(caseViewQuery);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error) || !err.message.includes(LEAKED_ACTIVATION)) throw err;
+    }
+  }
 }
 
 /** The human actions on a case, by the name the API uses, and what each takes besides the actor. */

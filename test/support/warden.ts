@@ -16,6 +16,7 @@ import { type Policy, type Report, type ReportInput, validatePolicy } from '../.
 import { fileReport, type FilingResult, toReport } from '../../src/intake/filing';
 import { caseMetricsSinks } from '../../src/observability';
 import { caseViewQuery, workflowIdFor } from '../../src/workflows/definitions';
+import { caseWorkflowsSource } from '../../src/workflow-bundle';
 import { ROOT } from './server';
 
 let counter = 0;
@@ -76,7 +77,7 @@ export async function startWarden(
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
-    workflowsPath: require.resolve('../../src/workflows'),
+    ...caseWorkflowsSource(),
     dataConverter: opts.dataConverter,
     sinks: caseMetricsSinks,
     activities: createActivities({ ...dryRunConnectors(outboxPath), uiBaseUrl: 'http://localhost:8233', classifier: opts.classifier, ...opts.connectors }),
