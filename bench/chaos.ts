@@ -396,6 +396,9 @@ async function main(): Promise<void> {
     console.log(`duplicate incident.io incidents per idempotency key: ${duplicateIncidents} (incidents ${io.incidents.length})`);
     console.log(`duplicate Slack cards per case: ${duplicateCards} (cards ${allMessages.filter((m) => cardKey(m).includes(':card')).length})`);
     console.log(`also: vendor steps that failed for good, on timelines ${failedOnTimeline}; contract violations slack ${slack.violations.length}, pagerduty ${pd.violations.length}, incident.io ${io.violations.length}`);
+    for (const [caseId, v] of views) {
+      for (const t of v?.timeline.filter((e) => e.action.endsWith(' failed')) ?? []) console.log(`  ${caseId}: ${t.action}${t.reason ? ` (${t.reason.slice(0, 200)})` : ''}`);
+    }
     if (offenders.length) console.log(`duplicates:\n  ${offenders.slice(0, 10).join('\n  ')}`);
     if (process.env.CHAOS_VERBOSE) console.log(events.join('\n'));
     emitResult({

@@ -21,7 +21,7 @@ export class WorkerProcess {
   /** Queries the task guard refused (src/workflows/task-guard.ts), over every start: counted from the worker's log lines. */
   guardRefusals = 0;
   private log = '';
-  private partialLine = '';
+  private readonly partialLines = { stdout: '', stderr: '' };
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -47,6 +47,7 @@ export class WorkerProcess {
       let out = '';
       const timer = setTimeout(() => fail(new Error(`worker not ready after ${timeoutMs} ms: ${this.log.slice(-2000)}`)), timeoutMs);
       child.stdout!.on('data', (d: Buffer) => {
+        this.countGuardRefusals(d, 'stdout');
         out += d.toString();
         if (out.includes('ready')) {
           clearTimeout(timer);
@@ -54,16 +55,21 @@ export class WorkerProcess {
         }
       });
       child.stderr!.on('data', (d: Buffer) => {
+        this.countGuardRefusals(d, 'stderr');
         this.log = (this.log + d.toString()).slice(-20_000);
-        const lines = (this.partialLine + d.toString()).split('\n');
-        this.partialLine = lines.pop() ?? '';
-        this.guardRefusals += lines.filter((l) => l.includes('Failing legacy query request') && l.includes('task guard')).length;
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         fail(new Error(`worker exited (${code ?? signal}) before ready: ${this.log.slice(-2000)}`));
       });
     });
+  }
+
+  /** The SDK core logs each refused query (to stdout, as the core's console log does by default). */
+  private countGuardRefusals(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    const lines = (this.partialLines[stream] + chunk.toString()).split('\n');
+    this.partialLines[stream] = lines.pop() ?? '';
+    this.guardRefusals += lines.filter((l) => l.includes('Failing legacy query request') && l.includes('task guard')).length;
   }
 
   /** Resident set size of the worker process, in bytes (from /proc). */

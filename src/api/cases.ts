@@ -113,16 +113,20 @@ export async function fetchCase(client: Client, caseRef: string): Promise<CaseVi
 }
 
 /**
- * A running case's view. A worker refuses a query once when it was handed events no workflow task
- * has taken yet (src/workflows/task-guard.ts); asked again, the query finds the case in step with
- * its history.
+ * A running case's view. A worker refuses a query that raced an activity result
+ * (src/workflows/task-guard.ts) until the case's next workflow task has run: at most the sticky
+ * queue's schedule-to-start timeout (10 s) when the worker that held the case died. Asked again
+ * after a pause, the query finds the case in step with its history.
  */
+const QUERY_RETRY_DELAYS_MS = [200, 500, 1_000, 2_000, 4_000, 5_000];
 async function queryView(handle: WorkflowHandle): Promise<CaseView> {
-  for (let attempt = 1; ; attempt += 1) {
+  for (let attempt = 0; ; attempt += 1) {
     try {
       return await handle.query(caseViewQuery);
     } catch (err) {
-      if (attempt >= 3 || !(err instanceof Error) || !err.message.includes(LEAKED_ACTIVATION)) throw err;
+      const delay = QUERY_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !(err instanceof Error) || !err.message.includes(LEAKED_ACTIVATION)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
