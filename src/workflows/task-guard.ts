@@ -15,8 +15,7 @@
  * How it is recognised. Every activation that carries new events (an activity's result, a timer, a
  * signal, a child's outcome, a cancellation) comes with a new workflow task, and so with a new
  * workflow task start time, the activation's timestamp. The leaked activation carries a result
- * while its timestamp is still the previous task's. It is also the only activation of that kind
- * that is not replaying.
+ * while its timestamp is still the previous task's, and it is not a replay.
  *
  * What it does. It fails that activation before the workflow sees the result. The worker then
  * answers the query with an error and drops the case from its cache. The next workflow task starts

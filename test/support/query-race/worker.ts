@@ -12,7 +12,6 @@ async function main(): Promise<void> {
     taskQueue: process.env.TASK_QUEUE!,
     workflowsPath: require.resolve('./workflows'),
     activities: { step: () => new Promise<string>(() => undefined) },
-    ...(process.env.INTERCEPTORS ? { interceptors: { workflowModules: [require.resolve(process.env.INTERCEPTORS)] } } : {}),
   });
   const running = worker.run();
   console.log('ready');
