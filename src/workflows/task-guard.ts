@@ -22,7 +22,7 @@
  * from the server's history, with the result and any update in the same activation, as replay has
  * them. The query can be asked again; the case never runs ahead of its history.
  */
-import type { WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import type { WorkflowInterceptorsFactory, WorkflowInternalsInterceptor } from '@temporalio/workflow';
 
 /** Activation jobs that only a new history event produces (local activities resolve within a task, and are not among them). */
 const FROM_NEW_EVENTS = [
@@ -47,6 +47,25 @@ interface Timestamp {
 
 const key = (t: Timestamp | null | undefined): string | undefined => (t ? `${String(t.seconds ?? 0)}.${t.nanos ?? 0}` : undefined);
 
+type Activation = Parameters<NonNullable<WorkflowInternalsInterceptor['activate']>>[0]['activation'];
+
+/**
+ * Whether an activation hands the workflow events that no workflow task has taken yet: a live
+ * activation with a result from history, under the same task start time as the task before it.
+ * Activations of queries alone neither count nor move the last task start.
+ */
+export function runsAheadOfHistory(activation: Activation, lastTaskStart: string | undefined): boolean {
+  const jobs = activation.jobs ?? [];
+  const taskStart = key(activation.timestamp as Timestamp | null | undefined);
+  const fromNewEvents = jobs.some((j) => FROM_NEW_EVENTS.some((v) => j[v] != null && !(v === 'resolveActivity' && j.resolveActivity?.isLocal)));
+  return !activation.isReplaying && fromNewEvents && taskStart !== undefined && taskStart === lastTaskStart;
+}
+
+/** The start of the workflow task an activation belongs to, or undefined for an activation of queries alone. */
+export function taskStartOf(activation: Activation): string | undefined {
+  return (activation.jobs ?? []).every((j) => j.queryWorkflow) ? undefined : key(activation.timestamp as Timestamp | null | undefined);
+}
+
 export const interceptors: WorkflowInterceptorsFactory = () => {
   /** The timestamp of the last activation that was not only queries: the start of its workflow task. */
   let lastTaskStart: string | undefined;
@@ -54,14 +73,9 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     internals: [
       {
         activate(input, next) {
-          const { activation } = input;
-          const jobs = activation.jobs ?? [];
-          if (jobs.every((j) => j.queryWorkflow)) return next(input);
-          const taskStart = key(activation.timestamp as Timestamp | null | undefined);
-          const fromNewEvents = jobs.some((j) => FROM_NEW_EVENTS.some((v) => j[v] != null && !(v === 'resolveActivity' && j.resolveActivity?.isLocal)));
-          if (!activation.isReplaying && fromNewEvents && taskStart !== undefined && taskStart === lastTaskStart) {
-            throw new Error(LEAKED_ACTIVATION);
-          }
+          const taskStart = taskStartOf(input.activation);
+          if (taskStart === undefined) return next(input);
+          if (runsAheadOfHistory(input.activation, lastTaskStart)) throw new Error(LEAKED_ACTIVATION);
           lastTaskStart = taskStart;
           return next(input);
         },
