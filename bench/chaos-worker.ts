@@ -15,7 +15,7 @@
 import { appendFileSync } from 'node:fs';
 import { DefaultLogger, type LogEntry, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { caseWorkflowsSource } from '../src/workflow-bundle';
+import { caseWorkflowOptions } from '../src/workflow-bundle';
 import { connectorsFromEnv } from '../src/activities/connectors';
 
 async function main(): Promise<void> {
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     taskQueue,
-    ...caseWorkflowsSource(bundle),
+    ...caseWorkflowOptions(bundle),
     activities: createActivities({ ...connectors.deps, uiBaseUrl: 'http://localhost:8233' }),
   });
   const running = worker.run();

@@ -21,7 +21,7 @@ import { sampleReport, testPolicy } from '../test/support/warden';
 import { autocannon } from './autocannon';
 import { describeLimit, drive, measureLimit, ratio } from './limit';
 import { emitResult, limitResult, round } from './result';
-import { caseWorkflowsSource } from '../src/workflow-bundle';
+import { caseWorkflowOptions } from '../src/workflow-bundle';
 
 const REPORTS = Number(process.env.INTAKE_REPORTS ?? 3_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const worker = await Worker.create({
       connection: native,
       taskQueue,
-      ...caseWorkflowsSource(),
+      ...caseWorkflowOptions(),
       activities: createActivities({ ...dryRunConnectors(join(dir, 'outbox.jsonl')), uiBaseUrl: 'http://localhost:8233' }),
     });
     const intake = createIntakeServer({ client, policy, taskQueue });

@@ -12,7 +12,6 @@ import { type ActivityDeps, createActivities } from './activities';
 import { connectorsFromEnv } from './activities/connectors';
 import { loadConfig, loadPolicyFile, type WardenConfig } from './config';
 import {
-  caseMetricsSinks,
   collectProcessMetrics,
   createJsonLogger,
   errorFields,
@@ -28,7 +27,7 @@ import { temporalLogger } from './observability/runtime-log';
 import { connectWorker, temporalTarget, wardenDataConverter } from './temporal';
 import { TASK_QUEUE } from './workflows/definitions';
 import { partyLinksFromEnv } from './party-links';
-import { caseWorkflowsSource } from './workflow-bundle';
+import { caseWorkflowOptions } from './workflow-bundle';
 
 /** The activities with Warden's metrics: vendor call outcomes per port, escalations, SLA breaches, operator alerts. */
 export function observedActivities(deps: ActivityDeps) {
@@ -45,9 +44,8 @@ export async function createWorker(connection: NativeConnection, config: WardenC
     namespace: config.namespace,
     taskQueue,
     // A production build ships the workflows pre-bundled (npm run build:prod); otherwise bundle at start.
-    ...caseWorkflowsSource(process.env.WARDEN_WORKFLOW_BUNDLE),
+    ...caseWorkflowOptions(process.env.WARDEN_WORKFLOW_BUNDLE),
     dataConverter: wardenDataConverter(),
-    sinks: caseMetricsSinks,
     activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace, partyLinks: partyLinksFromEnv() }),
   });
 }

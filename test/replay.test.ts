@@ -7,8 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
-import { caseMetricsSinks } from '../src/observability';
-import { caseWorkflowsSource } from '../src/workflow-bundle';
+import { caseWorkflowOptions } from '../src/workflow-bundle';
 
 const DIR = join(__dirname, 'histories');
 const histories = readdirSync(DIR)
@@ -20,7 +19,7 @@ test('recorded histories are present', () => {
 });
 
 test.each(histories.map((h) => [h.name, h.history]))('%s replays deterministically', async (name, history) => {
-  await Worker.runReplayHistory({ ...caseWorkflowsSource(), sinks: caseMetricsSinks }, history, `replay-${name}`);
+  await Worker.runReplayHistory(caseWorkflowOptions(), history, `replay-${name}`);
 });
 
 test('an unversioned change to the workflow fails replay', async () => {

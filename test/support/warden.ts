@@ -14,9 +14,8 @@ import type { Classifier } from '../../src/activities/classifier';
 import { Outbox } from '../../src/activities/outbox';
 import { type Policy, type Report, type ReportInput, validatePolicy } from '../../src/domain';
 import { fileReport, type FilingResult, toReport } from '../../src/intake/filing';
-import { caseMetricsSinks } from '../../src/observability';
 import { caseViewQuery, workflowIdFor } from '../../src/workflows/definitions';
-import { caseWorkflowsSource } from '../../src/workflow-bundle';
+import { caseWorkflowOptions } from '../../src/workflow-bundle';
 import { ROOT } from './server';
 
 let counter = 0;
@@ -77,9 +76,8 @@ export async function startWarden(
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
-    ...caseWorkflowsSource(),
+    ...caseWorkflowOptions(),
     dataConverter: opts.dataConverter,
-    sinks: caseMetricsSinks,
     activities: createActivities({ ...dryRunConnectors(outboxPath), uiBaseUrl: 'http://localhost:8233', classifier: opts.classifier, ...opts.connectors }),
   });
   const running = worker.run();
