@@ -21,6 +21,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { CASE_WORKFLOW_INTERCEPTORS } from '../src/workflow-bundle';
 import { LEAKED_ACTIVATION } from '../src/workflows/task-guard';
 import { noteUpdate, queryRace, stepsQuery } from './support/query-race/workflows';
+import { eventually } from './support/warden';
 
 jest.setTimeout(120_000);
 const { EventType } = temporal.api.enums.v1;
@@ -37,16 +38,6 @@ function startDoomedWorker(address: string, taskQueue: string): Promise<ChildPro
   });
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function race(guarded: boolean) {
   const address = process.env.WARDEN_TEST_TEMPORAL_ADDRESS!;
   const taskQueue = `query-race-${guarded ? 'guarded' : 'bare'}-${Date.now()}`;
@@ -58,7 +49,7 @@ async function race(guarded: boolean) {
   const doomed = await startDoomedWorker(address, taskQueue);
   const handle = await client.workflow.start(queryRace, { taskQueue, workflowId: taskQueue });
   const eventTypes = async () => ((await handle.fetchHistory()).events ?? []).map((e) => EventType[e.eventType ?? 0]);
-  await until('the activity to be scheduled', async () => ((await eventTypes()).includes('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') ? true : undefined));
+  await eventually(async () => ((await eventTypes()).includes('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') ? true : undefined), 'the activity to be scheduled');
   await new Promise((r) => setTimeout(r, 500));
   const dead = new Promise((r) => doomed.once('exit', r));
   doomed.kill('SIGKILL');
@@ -71,7 +62,7 @@ async function race(guarded: boolean) {
   // 3.
   const activities = await Worker.create({ connection: native, taskQueue, activities: { step: async (n: number) => `step ${n}` } });
   const activitiesRun = activities.run();
-  await until('the activity to finish', async () => ((await eventTypes()).includes('EVENT_TYPE_ACTIVITY_TASK_COMPLETED') ? true : undefined));
+  await eventually(async () => ((await eventTypes()).includes('EVENT_TYPE_ACTIVITY_TASK_COMPLETED') ? true : undefined), 'the activity to finish');
   expect((await eventTypes()).slice(-1)).toEqual(['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED']);
   // 4.
   const workflows = await Worker.create({ connection: native, taskQueue, workflowsPath, interceptors });
@@ -80,10 +71,10 @@ async function race(guarded: boolean) {
     const queried = await query;
     // 5.
     expect(await handle.executeUpdate(noteUpdate, { args: ['bob'] })).toBe('noted');
-    const steps = await until('the second step', async () => {
+    const steps = await eventually(async () => {
       const s = await handle.query(stepsQuery);
       return s.includes('step 2') ? s : undefined;
-    });
+    }, 'the second step');
     const history = await handle.fetchHistory();
     const replay = await Worker.runReplayHistory({ workflowsPath, interceptors }, history, taskQueue).then(
       () => 'replayed',
