@@ -25,14 +25,22 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
 import { IncidentUsageError, runIncidentCommand } from './cli-incident';
 import { connectClient } from './temporal';
-import type { CaseView, Resolution } from './domain';
+import type { CaseView, Policy, Resolution } from './domain';
 import { readFileSync } from 'node:fs';
-import { auditClassifications, auditRow, type AuditReport, type AuditRow, describeIssues, ReportInput, type Severity, triage } from './domain';
+import { auditClassifications, auditRow, type AuditReport, type AuditRow, describeIssues, ReportInput, type Severity, triage, trustFor } from './domain';
 import { renderAudit, renderCase, renderCaseList, renderTriage } from './render';
 import { ActionRefusedError, type ActionInputs, type ActionName, type CaseFilter, type CaseListRow, fetchCase, listCases, performAction } from './api/cases';
 import { ApiClient } from './api/client';
 import { WORKFLOW_TYPE } from './workflows/definitions';
 import { bundleCaseWorkflows, planRepair, quietRuntime, repairCase } from './repair';
+import { ClassifierUsageError, runClassifierCommand } from './cli-classifier';
+import { linesOf, renderWhatIf, triageBatch, whatIf } from './cli-triage';
+import { classifierFromEnv, type Classifier } from './activities/classifier';
+
+/** The classifier a worker would use for cases under this policy. */
+function classifierFor(_policy: Policy): Classifier {
+  return classifierFromEnv();
+}
 
 export { fetchCase, listCases };
 
@@ -48,6 +56,10 @@ const USAGE = `usage:
   warden override <case> [--category <id>] [--severity SEV1..4] --reason <text> --as <user>
   warden audit [--json]                 how often the automated category/severity held, over closed cases
   warden triage <file|-> [--json]       triage a report (generic JSON) without opening a case
+  warden triage --batch <file|->        one report JSON a line in, one triage answer (JSON) a line out
+  warden confirm <case> [--note <text>] --as <user>                   confirm the triage Warden proposed
+  warden policy what-if <candidate.yaml> [--since 30d] [--task-queue Q] [--json]
+                                        past cases re-triaged under a candidate policy
   warden regulatory <case> [--json]                                   regimes, determinations, clocks and time left
   warden determine <case> <determination> --yes|--no --reason <text> [--at <ISO time>] --as <user>
   warden scope <case> [--affected N] [--jurisdiction US-TX ...] --reason <text> --as <user>
@@ -59,6 +71,7 @@ const USAGE = `usage:
   warden forensics <category> [--target <asset>]                      the collection plan
   warden review <case> [--json]                                       the post-incident review (Markdown)
   warden policy check [file]
+  warden classifier train [--dataset <jsonl>|none] [--cases] [--out <file>]   train the text model the policy names
   warden repair <case> [--dry-run] [--reason <text>]   run a case again from the first workflow task this code cannot replay
   --api <url> --token <token>           read and act through Warden's HTTP API as the token's identity
                                         (instead of --as; also WARDEN_API_URL, WARDEN_API_TOKEN)
@@ -91,6 +104,8 @@ function actionFrom(args: string[], values: Values): { caseRef: string; action: 
   switch (verb) {
     case 'ack':
       return { caseRef, action: 'acknowledge', input: {} };
+    case 'confirm':
+      return { caseRef, action: 'confirm', input: { note: values.note as string | undefined } };
     case 'assign':
       if (!extra) throw new UsageError('assign: who is the assignee?');
       return { caseRef, action: 'assign', input: { assignee: extra } };
@@ -156,6 +171,7 @@ function casesFrom(values: Values): Cases {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'classifier') return runClassifierCommand(argv.slice(1)).catch((err) => Promise.reject(err instanceof ClassifierUsageError ? new UsageError(err.message) : err));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -187,6 +203,9 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       problems: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      batch: { type: 'string' },
+      'task-queue': { type: 'string' },
+      since: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -216,7 +235,30 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'audit') {
     const report = await auditClosedCases(await connect());
-    out(report, () => renderAudit(report));
+    const policy = loadPolicyFile(loadConfig().policyPath);
+    const trust = Object.fromEntries(Object.entries(report.judgedByCategory).map(([category, m]) => [category, trustFor(category, m, policy)]));
+    out({ ...report, trust }, () => renderAudit(report, trust));
+    return 0;
+  }
+  if (command === 'triage' && values.batch !== undefined) {
+    const policy = loadPolicyFile(loadConfig().policyPath);
+    const { answered, errors } = await triageBatch(linesOf(values.batch as string), policy, (line) => process.stdout.write(`${line}\n`), classifierFor(policy));
+    console.error(`warden triage --batch: ${answered} answered, ${errors} refused`);
+    return 0;
+  }
+  if (command === 'policy' && sub === 'what-if') {
+    const path = positionals[2];
+    if (!path) throw new UsageError('policy what-if: which candidate policy file?');
+    const current = loadPolicyFile(loadConfig().policyPath);
+    const candidate = loadPolicyFile(path);
+    const report = await whatIf(await connect(), current, candidate, {
+      since: values.since as string | undefined,
+      taskQueue: values['task-queue'] as string | undefined,
+      classifier: classifierFor(current),
+      candidateClassifier: classifierFor(candidate),
+      onProgress: (n) => n % 50 === 0 && process.stderr.write(`what-if: ${n} case(s) re-triaged\n`),
+    });
+    out(report, () => renderWhatIf(report, path));
     return 0;
   }
   if (command === 'triage') {
@@ -251,7 +293,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const incident = await runIncidentCommand(positionals, values, casesFrom(values), () => loadPolicyFile(loadConfig().policyPath), out);
   if (incident !== undefined) return incident;
-  if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override'].includes(command)) {
+  if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override', 'confirm'].includes(command)) {
     const { caseRef, action, input } = actionFrom(positionals, values);
     const view = await casesFrom(values).perform(caseRef, action, input);
     out(view, () => renderCase(view));

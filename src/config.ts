@@ -30,6 +30,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
   };
 }
 
+/**
+ * The authserv-ids of the organisation's own mail servers (`WARDEN_MAIL_AUTHSERV_ID`,
+ * comma-separated, e.g. `mx.corp.example`): the only Authentication-Results headers the
+ * mailbox trusts to verify a reported mail's sender. Lower-cased; empty when unset.
+ */
+export function mailAuthservIds(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.WARDEN_MAIL_AUTHSERV_ID ?? '')
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
+}
+
 /** Read a policy file, following `extends:` to its base (relative to the file), and validate it. */
 export function loadPolicyFile(path: string): Policy {
   return validatePolicy(readPolicyChain(path, []), path);

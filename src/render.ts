@@ -1,5 +1,5 @@
 /** Plain-text rendering of the case view and case lists, for the CLI. */
-import { type AuditReport, type CaseView, formatDuration, type Triage } from './domain';
+import { type AuditReport, type CaseView, formatDuration, type Triage, type TrustDecision } from './domain';
 
 export interface CaseListRow {
   caseId: string;
@@ -53,7 +53,7 @@ export function renderCase(c: CaseView): string {
 
 const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 
-export function renderAudit(a: AuditReport): string {
+export function renderAudit(a: AuditReport, trust?: Record<string, TrustDecision>): string {
   if (!a.cases) return 'no closed, classified cases yet';
   const lines = [
     `closed cases audited: ${a.cases}`,
@@ -63,6 +63,12 @@ export function renderAudit(a: AuditReport): string {
     '',
     table([['AUTOMATED CATEGORY', 'CASES', 'AGREED'], ...Object.entries(a.byCategory).map(([k, v]) => [k, String(v.cases), pct(v.rate)])]),
     '',
+    ...(trust
+      ? [
+          table([['CATEGORY', 'JUDGED', 'HUMANS AGREED', 'WARDEN MAY'], ...Object.values(trust).map((t) => [t.category, String(t.cases), String(t.agreed), t.mode === 'act' ? 'act alone' : 'propose'])]),
+          '',
+        ]
+      : []),
     'confusion (rows: automated, columns: final):',
   ];
   const finals = [...new Set(Object.values(a.confusion).flatMap((row) => Object.keys(row)))].sort();

@@ -2,7 +2,7 @@
  * The intake: an HTTP server that turns reports into case workflows (signalWithStart).
  * Wiring only: configuration, policy check, Temporal client, server, shutdown.
  */
-import { loadConfig, loadPolicyFile } from './config';
+import { loadConfig, loadPolicyFile, mailAuthservIds } from './config';
 import { connectClient } from './temporal';
 import { startCodecServerFromEnv } from './codec';
 import { ReportFiler } from './intake/filing';
@@ -94,6 +94,8 @@ function mailboxFromEnv(file: (report: Report) => Promise<unknown>, logger: Json
     mailbox: env.WARDEN_IMAP_MAILBOX,
     address: env.WARDEN_MAILBOX_ADDRESS,
     internalDomains: env.WARDEN_MAILBOX_INTERNAL_DOMAINS?.split(',').map((d) => d.trim()).filter(Boolean),
+    // Our own mail servers' authserv-ids: only their Authentication-Results verify a sender.
+    authservIds: mailAuthservIds(env),
     intervalMs: env.WARDEN_IMAP_POLL_MS ? Number(env.WARDEN_IMAP_POLL_MS) : undefined,
     file,
   });

@@ -10,6 +10,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities';
 import { connectorsFromEnv } from './activities/connectors';
+import { agreementFromVisibility } from './activities/trust';
 import { loadConfig, loadPolicyFile, type WardenConfig } from './config';
 import {
   collectProcessMetrics,
@@ -46,7 +47,13 @@ export async function createWorker(connection: NativeConnection, config: WardenC
     // A production build ships the workflows pre-bundled (npm run build:prod); otherwise bundle at start.
     ...caseWorkflowOptions(process.env.WARDEN_WORKFLOW_BUNDLE),
     dataConverter: wardenDataConverter(),
-    activities: observedActivities({ ...connectors.deps, uiBaseUrl: config.uiBaseUrl, namespace: config.namespace, partyLinks: partyLinksFromEnv() }),
+    activities: observedActivities({
+      ...connectors.deps,
+      uiBaseUrl: config.uiBaseUrl,
+      namespace: config.namespace,
+      partyLinks: partyLinksFromEnv(),
+      agreement: agreementFromVisibility(new Client({ connection, namespace: config.namespace }), { taskQueue }),
+    }),
   });
 }
 

@@ -74,32 +74,51 @@ describe('policy', () => {
 });
 
 describe('severity scoring', () => {
-  test('criticality, sensitivity and spread add up, with the factors behind them', () => {
-    const a = assessSeverity({ assets: ['payments-db'], users: [], dataClasses: [], reportCount: 1 }, policy);
+  test('what happened, asset criticality, data sensitivity and spread add up, with the factors behind them', () => {
+    const a = assessSeverity({ assets: ['payments-db'], users: [], dataClasses: [], reportCount: 1, category: 'malware' }, policy);
     expect(a.factors).toEqual([
-      { factor: 'asset-criticality', points: 45, why: 'critical: payments-db' },
-      { factor: 'data-sensitivity', points: 30, why: 'regulated: payments-db holds regulated data' },
-      { factor: 'spread', points: 0, why: '1 asset(s), 0 user(s), 1 report(s)' },
+      { factor: 'what-happened', points: 20, why: 'malware impact 20' },
+      { factor: 'asset-criticality', points: 35, why: 'critical: payments-db' },
+      { factor: 'data-sensitivity', points: 15, why: 'regulated: payments-db holds regulated data' },
+      { factor: 'spread', points: 0, why: '1 asset(s), 0 account(s), 1 report(s)' },
     ]);
-    expect(a).toMatchObject({ score: 75, severity: 'SEV1' });
+    expect(a).toMatchObject({ score: 70, severity: 'SEV2' });
+  });
+
+  test('activity signals add to what happened, up to its cap; a mitigating one takes away', () => {
+    const signals = [
+      { signal: 'files-encrypted', from: 'text' },
+      { signal: 'beaconing', from: 'text' },
+    ];
+    const a = assessSeverity({ assets: [], users: [], dataClasses: [], reportCount: 1, category: 'malware', signals }, policy);
+    expect(a.factors[0]).toMatchObject({ points: 30, why: expect.stringContaining('capped at 30') });
+    const b = assessSeverity({ assets: [], users: [], dataClasses: [], reportCount: 1, category: 'lost-device', signals: [{ signal: 'device-encrypted', from: 'text' }] }, policy);
+    expect(b.factors[0].points).toBe(0);
   });
 
   test('regulated data classes raise sensitivity and are named', () => {
-    const a = assessSeverity({ assets: ['laptop-9'], users: ['u1'], dataClasses: ['health'], reportCount: 1 }, policy);
+    const a = assessSeverity({ assets: ['laptop-9'], users: ['u1'], dataClasses: ['health'], reportCount: 1, category: 'lost-device' }, policy);
     expect(a.regulatedData).toEqual(['health']);
-    expect(a.score).toBe(15 + 30 + 1);
+    expect(a.score).toBe(10 + 10 + 15 + 1);
     expect(a.severity).toBe('SEV3');
   });
 
   test('spread is capped', () => {
-    const users = Array.from({ length: 500 }, (_, i) => `u${i}`);
+    const users = Array.from({ length: 400 }, (_, i) => `u${i}`);
     const a = assessSeverity({ assets: ['marketing-site'], users, dataClasses: [], reportCount: 50 }, policy);
-    expect(a.factors[2]).toMatchObject({ points: 25, why: expect.stringContaining('capped at 25') });
+    expect(a.factors[3]).toMatchObject({ points: 10, why: expect.stringContaining('capped at 10') });
   });
 
-  test('unknown assets count at the policy default criticality', () => {
+  test('scale tiers set a floor: 500, 10,000 and 100,000 people affected', () => {
+    const at = (count: number) => assessSeverity({ assets: [], users: [], dataClasses: [], reportCount: 1, category: 'phishing', affected: { count, from: 'field affected' } }, policy).severity;
+    expect([at(499), at(500), at(9_999), at(10_000), at(99_999), at(100_000), at(640_436)]).toEqual(['SEV4', 'SEV3', 'SEV3', 'SEV2', 'SEV2', 'SEV1', 'SEV1']);
+  });
+
+  test('unknown assets count at the policy default criticality; no asset named counts none', () => {
     const a = assessSeverity({ assets: ['mystery-box'], users: [], dataClasses: [], reportCount: 1 }, policy);
-    expect(a.factors[0]).toEqual({ factor: 'asset-criticality', points: 15, why: 'medium: mystery-box (not in inventory)' });
+    expect(a.factors[1]).toEqual({ factor: 'asset-criticality', points: 10, why: 'medium: mystery-box (not in inventory)' });
+    const none = assessSeverity({ assets: [], users: [], dataClasses: [], reportCount: 1 }, policy);
+    expect(none.factors[1]).toEqual({ factor: 'asset-criticality', points: 0, why: '(no asset named)' });
   });
 });
 
@@ -130,15 +149,22 @@ describe('fingerprints, classification and false alarms', () => {
   test('the rules classifier explains which keywords fired', () => {
     const c = classifyByRules({ title: 'Phishing: spoofed CEO email', description: 'credential harvesting page' }, policy);
     expect(c).toMatchObject({ category: 'phishing', classifier: 'rules', matched: ['phishing', 'spoofed', 'credential harvesting'] });
-    expect(classifyByRules({ title: 'something odd', description: '' }, policy)).toMatchObject({ category: 'other', confidence: 0.2 });
+    expect(classifyByRules({ title: 'something odd', description: '' }, policy)).toMatchObject({ category: 'other', confidence: 0.03 }); // measured: RULES_CALIBRATION.noMatch
   });
 
-  test('a phishing-simulation report is a false alarm; a real phish is not', () => {
-    const sim = report({ indicators: { ips: [], domains: ['login.phish-training.example'], urls: ['https://phish-training.example/x'], hashes: [] } });
-    expect(matchFalseAlarm(sim, policy)?.rule).toBe('phishing-simulation');
-    const mixed = report({ indicators: { ips: [], domains: ['login.phish-training.example', 'evil.example'], urls: [], hashes: [] } });
+  test('a phishing-simulation report is a false alarm when its sender is verified; a real phish is not', () => {
+    const verified = { senderDomain: 'phish-training.example', by: 'mx.corp.example: dmarc=pass header.from=phish-training.example', claimedSenderDomain: 'phish-training.example' };
+    const indicators = { ips: [], domains: ['login.phish-training.example'], urls: ['https://phish-training.example/x'], hashes: [] };
+    const sim = report({ verified, indicators });
+    expect(matchFalseAlarm(sim, policy)).toEqual({ rule: 'phishing-simulation', explanation: expect.stringContaining('phishing-awareness exercise') });
+    const mixed = report({ verified, indicators: { ips: [], domains: ['login.phish-training.example', 'evil.example'], urls: [], hashes: [] } });
     expect(matchFalseAlarm(mixed, policy)).toBeUndefined();
     expect(matchFalseAlarm(report(), policy)).toBeUndefined();
+    // The same indicators from a sender that is only claimed: matched, not applied, and why.
+    const claimed = report({ verified: { claimedSenderDomain: 'phish-training.example', notVerified: 'an inline forward does not carry the original headers' }, indicators });
+    expect(matchFalseAlarm(claimed, policy)?.notApplied).toBe('the sender phish-training.example is not verified (an inline forward does not carry the original headers)');
+    // No sender at all (a tool's report): not the drill rule's to close.
+    expect(matchFalseAlarm(report({ indicators }), policy)).toBeUndefined();
   });
 });
 
@@ -150,7 +176,7 @@ describe('policy files', () => {
     expect(demo.version).toBe('2026-11-25.1-demo');
     expect(demo.slas.SEV3).toEqual({ acknowledgeBy: '2m', respondBy: '10m' });
     expect(demo.taxonomy).toEqual(policy.taxonomy);
-    expect(demo.scoring).toEqual(policy.scoring);
+    expect(demo.severity).toEqual(policy.severity);
   });
 });
 

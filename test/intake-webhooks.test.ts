@@ -455,16 +455,20 @@ describe('tool webhooks', () => {
         observedAt: '2021-04-26T07:45:50.116Z',
         raw: { sha256: sha256(raw) },
       });
-      expect(view.firstReport.categoryHint).toBeUndefined(); // DefenseEvasion: no clear category
+      // The category is the alert's source type, for the policy's table; no hint of the adapter's own.
+      expect(view.firstReport).toMatchObject({ sourceType: 'DefenseEvasion', sourceTypes: ['microsoftDefenderForEndpoint/DefenseEvasion', 'technique:T1564.001'] });
+      expect(view.firstReport.categoryHint).toBeUndefined();
       expect(view.firstReport.description).toContain('Recommended actions:\nCollect artifacts and determine scope\n\uFFFD\tReview the machine timeline');
       expect(view.firstReport.description).toContain('at the organization\uFFFDs perimeter.');
     });
 
-    test('a Graph list answer: long text is clipped, evidence mapped, the category hinted', async () => {
+    test('a Graph list answer: long text is clipped, evidence mapped, the category carried as the source type', async () => {
       const alert = sampleJson(SAMPLE);
       alert.id = `${alert.id}-variant`;
       alert.providerAlertId = `${alert.providerAlertId}-variant`;
       alert.category = 'CredentialAccess';
+      // Another alert, not the sample's file seen again: a shared file hash would fold it into the sample's case (one campaign).
+      alert.evidence = JSON.parse(JSON.stringify(alert.evidence).replace(/"(sha1|sha256|md5)":"[0-9a-f]+"/gi, (_m: string, k: string) => `"${k}":"${createHash(k.toLowerCase()).update(`variant-${Date.now()}`).digest('hex')}"`));
       alert.title = `Sign-in from a password spray ${'x'.repeat(400)}`;
       alert.description = 'd'.repeat(30_000);
       alert.evidence.push(
@@ -483,7 +487,7 @@ describe('tool webhooks', () => {
       expect(view.indicators).toMatchObject({ ips: ['203.0.113.50'], urls: ['https://login.evil.example/x'] });
       expect(view.firstReport).toMatchObject({
         users: ['jdoe@corp.example', 'svc-backup'],
-        categoryHint: 'credential-compromise',
+        sourceType: 'CredentialAccess',
         fingerprint: 'defender:da637578995287051192_756343937-variant',
       });
     });

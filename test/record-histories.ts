@@ -10,6 +10,7 @@ import type { CaseView } from '../src/domain';
 import { acknowledgePartyUpdate, acknowledgeUpdate, assignUpdate, caseViewQuery, escalateUpdate, closeUpdate, deescalateUpdate, determineUpdate, overrideUpdate, recordFilingUpdate, recordScopeUpdate, signOffUpdate } from '../src/workflows/definitions';
 import { type DevServer, startDevServer, temporalBinary } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
+import { fileReport, toReport } from '../src/intake/filing';
 
 const OUT = join(__dirname, 'histories');
 
@@ -65,7 +66,16 @@ async function main(): Promise<void> {
     await save(w, 'sla-escalation', b.caseId);
 
     // 3. False alarm closed at validation.
-    const c = await w.file(sampleReport({ reporter: 'pat@example.com', indicators: { domains: ['phish-training.example'], ips: [], urls: [], hashes: [] } }));
+    // (the drill rule closes only a sender our mail servers authenticated: the mailbox sets `verified`)
+    const c = await fileReport(
+      w.client,
+      policy,
+      {
+        ...toReport(sampleReport({ reporter: 'pat@example.com', indicators: { domains: ['phish-training.example'], ips: [], urls: [], hashes: [] } })),
+        verified: { senderDomain: 'phish-training.example', by: 'mx.corp.example: dmarc=pass header.from=phish-training.example', claimedSenderDomain: 'phish-training.example' },
+      },
+      w.taskQueue,
+    );
     await save(w, 'false-alarm', c.caseId);
 
     // 4. A human overrides category and severity, then closes the case.
@@ -94,8 +104,8 @@ async function main(): Promise<void> {
     await hf.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'containment-confirmed' }] });
     await hf.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
     await stage(w, f.caseId, 'recovering');
-    if (((await hf.query(caseViewQuery)) as CaseView).clocks?.length)
-      await hf.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-1' }] });
+    for (const clock of ((await hf.query(caseViewQuery)) as CaseView).clocks ?? [])
+      await hf.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: clock.key, reference: `REF-${clock.regime}` }] });
     await hf.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated, bucket closed', review: { summary: 'Card data exposed from payments-db', rootCause: 'public snapshot', impact: 'no card data accessed', lessons: 'block public snapshots', followUps: [{ action: 'SCP against public snapshots', owner: 'dave' }] } }] });
     await save(w, 'paged-escalation', f.caseId);
 

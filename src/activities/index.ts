@@ -5,7 +5,7 @@
  */
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ClassifiableText, Classification, Policy, TimelineEntry } from '../domain';
+import type { ClassifiableText, Classification, MeasuredAgreement, Policy, ReporterRoute, TimelineEntry } from '../domain';
 import { type Classifier, rulesClassifier, type Taxonomy } from './classifier';
 import { workflowIdFor } from '../workflows/definitions';
 import { type CheckFacts, type CheckResult, RECOVERY_CHECKS, type RecoveryCheck } from './checks';
@@ -31,6 +31,8 @@ export interface Contact {
 export interface ReporterContact {
   id: string;
   messageId?: string;
+  /** The route the notice takes (src/domain/reporters.ts); without one, mail for an address, else a Slack DM. */
+  route?: ReporterRoute;
 }
 
 export interface ActivityDeps {
@@ -49,6 +51,11 @@ export interface ActivityDeps {
   /** Signed acknowledgement links in third parties' notices (src/party-links.ts); none without. */
   partyLinks?: PartyLinkSettings;
   namespace?: string;
+  /**
+   * The measured agreement of a category's automated decisions with humans, over closed cases
+   * (read from visibility by the worker); none: the category counts as not yet measured.
+   */
+  agreement?: (category: string) => Promise<MeasuredAgreement>;
 }
 
 /** Every connector in dry-run mode: what would be sent is written to the outbox file. */
@@ -91,6 +98,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Post the case card to the queue's channel the first time, update it in place after. */
+    /** How often humans agreed with Warden's automated category, over closed cases of the category. */
+    async measureAgreement(input: { category: string }): Promise<MeasuredAgreement | undefined> {
+      return deps.agreement ? deps.agreement(input.category) : undefined;
+    },
+
     async publishCaseCard(input: { card: CaseCard; channel: string; cardRef?: string; revision: number }): Promise<{ cardRef: string }> {
       const card = { ...input.card, link: input.card.link ?? linkTo(input.card.caseId) };
       // A card posted while Slack ran in the other mode (dry-run, then live) is posted afresh here.
@@ -168,8 +180,12 @@ export function createActivities(deps: ActivityDeps) {
       }[input.notice];
       for (const reporter of input.reporters) {
         const key = `${input.caseId}:${input.notice}:${reporter.id}`;
-        if (reporter.id.includes('@'))
-          await deps.mail.send({ to: reporter.id, subject: `${subject} (${input.caseId})`, text: input.text, inReplyTo: reporter.messageId }, key);
+        const route = reporter.route;
+        if (route?.via === 'none') continue;
+        if (route?.via === 'channel') await deps.slack.postMessage(route.to, `${subject} (${input.caseId}, reported by ${reporter.id}): ${input.text}`, key);
+        else if (route?.via === 'slack-dm') await deps.slack.directMessage(route.to, `${subject} (${input.caseId}): ${input.text}`, key);
+        else if (route?.via === 'mail' || reporter.id.includes('@'))
+          await deps.mail.send({ to: route?.via === 'mail' ? route.to : reporter.id, subject: `${subject} (${input.caseId})`, text: input.text, inReplyTo: reporter.messageId }, key);
         else await deps.slack.directMessage(reporter.id, `${subject} (${input.caseId}): ${input.text}`, key);
       }
     },

@@ -9,6 +9,7 @@ import type { CaseView, Resolution, Review, Severity } from '../domain';
 import type { CaseListRow } from '../render';
 import {
   acknowledgeUpdate,
+  confirmTriageUpdate,
   assignUpdate,
   caseIdFrom,
   caseViewQuery,
@@ -134,6 +135,8 @@ async function queryView(handle: WorkflowHandle): Promise<CaseView> {
 /** The human actions on a case, by the name the API uses, and what each takes besides the actor. */
 export interface ActionInputs {
   acknowledge: {};
+  /** Confirm the triage Warden proposed. */
+  confirm: { note?: string };
   assign: { assignee: string };
   escalate: { reason: string };
   deescalate: { reason: string };
@@ -154,6 +157,7 @@ export type ActionName = keyof ActionInputs;
 
 const UPDATES: { [A in ActionName]: UpdateDefinition<CaseView, [ActionInputs[A] & { actor: string }]> } = {
   acknowledge: acknowledgeUpdate,
+  confirm: confirmTriageUpdate,
   assign: assignUpdate,
   escalate: escalateUpdate,
   deescalate: deescalateUpdate,

@@ -68,6 +68,7 @@ export const CaseListQuery = z
 /** The body each action takes: the CLI's options, never the actor (that is the authenticated caller). */
 export const ACTION_BODIES: { [A in ActionName]: z.ZodObject } = {
   acknowledge: z.object({}).strict(),
+  confirm: z.object({ note: text('a note', 2_000).optional().describe('why the proposal stands') }).strict(),
   assign: z.object({ assignee: text('the assignee', 200).describe('the person to assign') }).strict(),
   escalate: z.object({ reason }).strict(),
   deescalate: z.object({ reason }).strict(),
@@ -137,6 +138,7 @@ export const ACTION_BODIES: { [A in ActionName]: z.ZodObject } = {
 
 const ACTION_SUMMARIES: { [A in ActionName]: string } = {
   acknowledge: 'Acknowledge the case',
+  confirm: 'Confirm the triage Warden proposed (category, severity, page, or closing as a false alarm)',
   assign: 'Assign a person to the case',
   escalate: 'Escalate the case',
   deescalate: 'De-escalate the case',

@@ -13,6 +13,8 @@ export interface AuditRow {
   autoSeverity?: string;
   finalSeverity?: string;
   overridden: boolean;
+  /** A human looked: confirmed, overrode, acknowledged, or closed it (what the trust loop counts). */
+  judged: boolean;
 }
 
 export interface Agreement {
@@ -27,6 +29,8 @@ export interface AuditReport {
   severity: Agreement;
   byCategory: Record<string, Agreement>;
   byClassifier: Record<string, { category: Agreement; severity: Agreement }>;
+  /** Per automated category, over judged cases only: what the trust loop measures (src/domain/trust.ts). */
+  judgedByCategory: Record<string, { cases: number; agreed: number }>;
   /** confusion[automated][final] = number of cases */
   confusion: Record<string, Record<string, number>>;
 }
@@ -42,6 +46,7 @@ export function auditRow(view: CaseView): AuditRow | undefined {
     autoSeverity: view.assessment?.severity,
     finalSeverity: view.severity,
     overridden: view.overrides.length > 0,
+    judged: view.overrides.length > 0 || !!view.proposal?.decided || !!view.acknowledgedBy || (!!view.closure && view.closure.by !== 'warden'),
   };
 }
 
@@ -71,6 +76,12 @@ export function auditClassifications(rows: AuditRow[]): AuditReport {
     byCategory: Object.fromEntries(Object.entries(group((r) => r.autoCategory)).map(([k, v]) => [k, agreement(v, sameCategory)])),
     byClassifier: Object.fromEntries(
       Object.entries(group((r) => r.classifier)).map(([k, v]) => [k, { category: agreement(v, sameCategory), severity: agreement(v, sameSeverity) }]),
+    ),
+    judgedByCategory: Object.fromEntries(
+      Object.entries(group((r) => r.autoCategory)).map(([k, v]) => {
+        const judged = v.filter((r) => r.judged);
+        return [k, { cases: judged.length, agreed: judged.filter(sameCategory).length }];
+      }),
     ),
     confusion,
   };

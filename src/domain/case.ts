@@ -11,6 +11,8 @@ import type { DeterminationRecord, PendingDetermination, RegulatoryFlag } from '
 import { isOpenClock, type RegulatoryClock } from './clocks';
 import type { Review } from './review';
 import type { EvidenceItem } from './custody';
+import type { AffectedFact, SignalFact } from './facts';
+import type { TrustDecision } from './trust';
 
 export const STAGES = [
   'received',
@@ -92,6 +94,23 @@ export interface Notice {
   ref?: string;
 }
 
+/** What Warden would do, held for a human to confirm: the votes were in doubt, or trust is not yet earned. */
+export interface Proposal {
+  at: string;
+  /** Why a human must confirm, in words. */
+  because: string;
+  category: string;
+  severity?: Severity;
+  /** Whether the proposal pages (a page that is due goes out while the proposal waits). */
+  page: boolean;
+  /** Closing as a false alarm by this rule, with what the reporters would be told. */
+  autoClose?: { rule: string; explanation: string };
+  /** The classifier's ranked candidates, when the votes were in doubt. */
+  candidates?: { category: string; confidence: number }[];
+  /** Set once a human decided: confirmed, or overrode. */
+  decided?: { by: string; at: string; how: 'confirmed' | 'overridden' | 'closed'; note?: string };
+}
+
 export interface CaseState {
   caseId: string;
   fingerprint: string;
@@ -106,6 +125,8 @@ export interface CaseState {
   users: string[];
   dataClasses: string[];
   indicators: Report['indicators'];
+  /** The campaign anchors of its reports (src/domain/campaign.ts), first ones kept, at most MAX_CAMPAIGN_ANCHORS: the WardenCampaign search attribute. */
+  campaign?: string[];
   reporters: string[];
   /** The Message-ID of each mail reporter's report, for threaded replies. */
   reporterThreads: Record<string, string>;
@@ -135,6 +156,14 @@ export interface CaseState {
   jurisdictions: string[];
   /** Individuals affected, as a responder counted them. */
   affected?: number;
+  /** People or records affected as triage read them from the reports (field or text), with the source. */
+  affectedFound?: AffectedFact;
+  /** Activity signals found in the reports or implied by a source's finding type, with where each came from. */
+  signals?: SignalFact[];
+  /** Whether Warden acted alone on its triage or proposed it, and why (the trust loop). */
+  trust?: TrustDecision;
+  /** A triage held for a human to confirm. */
+  proposal?: Proposal;
   /** Third parties of the response plan involved in the incident, one line each. */
   parties: PartyLine[];
   /** Forensic evidence items with their chain of custody (bodies stored outside history). */
@@ -165,6 +194,8 @@ export type Resolution = (typeof RESOLUTIONS)[number];
 
 export const MAX_EVIDENCE_KEPT = 50;
 export const MAX_REPORTERS_KEPT = 1_000;
+/** Campaign anchors a case keeps (a KeywordList search attribute stays well under the server's value size limit). */
+export const MAX_CAMPAIGN_ANCHORS = 48;
 
 export type CaseView = CaseState & {
   evidenceCount: number;
@@ -253,6 +284,21 @@ export function addReport(state: CaseState, report: Report): void {
   if (state.evidence.length > MAX_EVIDENCE_KEPT) state.evidence.splice(0, state.evidence.length - MAX_EVIDENCE_KEPT);
 }
 
+/** Add a report's campaign anchors to the case's (bounded, first ones kept); true when the case's anchors changed. */
+export function addCampaignAnchors(state: CaseState, anchors: string[] | undefined): boolean {
+  if (!anchors?.length) return false;
+  const kept = (state.campaign ??= []);
+  let changed = false;
+  for (const a of anchors) {
+    if (kept.length >= MAX_CAMPAIGN_ANCHORS) break;
+    if (!kept.includes(a)) {
+      kept.push(a);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 /** The category the case goes by: the latest human override, else the classifier's. */
 export function categoryOf(state: CaseState): string | undefined {
   for (let i = state.overrides.length - 1; i >= 0; i--) if (state.overrides[i].category) return state.overrides[i].category;
@@ -279,6 +325,8 @@ export function isOpen(state: CaseState): boolean {
 export function openTasks(state: CaseState): string[] {
   if (state.stage === 'closed') return [];
   const tasks: string[] = [];
+  if (state.proposal && !state.proposal.decided)
+    tasks.push(`confirm triage: ${state.proposal.autoClose ? `close as false alarm (${state.proposal.autoClose.rule})` : `${state.proposal.category}, ${state.proposal.severity ?? 'unscored'}`} (${state.proposal.because})`);
   if (!state.acknowledgedBy && state.stage !== 'received' && state.stage !== 'validating') tasks.push('acknowledge');
   if (state.assignees.length === 0 && state.acknowledgedBy) tasks.push('assign a responder');
   for (const c of state.recovery)

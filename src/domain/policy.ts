@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isDeadline, isTimeZone, needsCalendar } from './deadlines';
 import { isDuration } from './duration';
+import { SourceTypes } from './source-types';
 
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export const Severity = z.enum(SEVERITIES);
@@ -64,6 +65,11 @@ const Category = z.object({
   sources: z.array(z.string().min(1)).default([]),
   /** The queue that owns this category when no asset owner claims the case. */
   queue: Id.optional(),
+  /**
+   * The impact of what happened, in severity points: destructive ransomware and active intrusion
+   * weigh more than a lost encrypted laptop. Activity signals add to it (severity.signals).
+   */
+  impact: z.number().min(0).max(100).default(10),
 });
 
 const Queue = z.object({
@@ -83,6 +89,21 @@ const Asset = z.object({
   queue: Id.optional(),
   /** Where the asset and its data are, for regimes triggered by jurisdiction (e.g. "EU-DE", "US-NY"). */
   jurisdictions: z.array(z.string().min(1)).default([]),
+  /**
+   * The kinds of data the asset holds (personal, payment, health…): a finding on the asset
+   * involves them, for severity, the regulated-data criterion and regulatory regimes.
+   */
+  dataClasses: z.array(z.string().min(1)).default([]),
+});
+
+/** An activity signal: something that happened that makes a case worse, found by its phrases. */
+const Signal = z.object({
+  id: Id,
+  description: z.string().default(''),
+  /** Severity points it adds to the impact of what happened (negative for a mitigating fact). */
+  points: z.number().min(-100).max(100),
+  /** Regular expressions (case-insensitive) that find it in a report's words. */
+  phrases: z.array(Pattern).default([]),
 });
 
 const PagerPriority = z.enum(['critical', 'error', 'warning', 'info']);
@@ -114,10 +135,21 @@ const FalseAlarmRule = z.object({
   titleMatches: Pattern.optional(),
   /** Report source that the rule applies to (any when absent). */
   source: z.string().optional(),
-  /** Matches when every indicator of the report is in this list (e.g. the phishing-simulation vendor). */
+  /**
+   * Matches when every indicator of the report is in this list (e.g. the phishing-simulation
+   * vendor). Never closes a report whose adapter dropped or could not read an indicator.
+   */
   indicatorsAllIn: z.array(z.string()).optional(),
+  /**
+   * Matches when the reported mail's sender domain, as the organisation's own mail servers
+   * authenticated it (Report.verified, set by the mailbox only), is one of these or under one.
+   * A report that merely claims such a sender is not closed: the timeline says why.
+   */
+  senderDomainIn: z.array(z.string().min(1)).optional(),
   /** What the reporter is told, politely. */
   explanation: z.string().min(1),
+  /** The category whose measured trust lets Warden close by this rule alone (default: the default category). */
+  category: Id.optional(),
 });
 
 export const PolicySchema = z
@@ -143,13 +175,60 @@ export const PolicySchema = z
     defaultQueue: Id,
     taxonomy: z.array(Category).min(1),
     defaultCategory: Id,
+    /**
+     * How the category is decided when several classifiers vote (src/domain/votes.ts): the
+     * trained text model, the confidence below which a person decides, and what each vote
+     * weighs. A case's policy snapshot carries only this (a path and numbers), never the model.
+     */
+    classification: z
+      .object({
+        /**
+         * The text model written by `warden classifier train`, relative to the policy file (or
+         * absolute); null: no model. A model file that is missing leaves rules (and the LLM).
+         */
+        model: z.string().min(1).nullable().default('models/category.json'),
+        /** Below this combined confidence the case waits in triage for a person, with the candidates. */
+        minConfidence: z.number().min(0).max(1).default(0.6),
+        /**
+         * The model votes only on a report whose content words it mostly knows (this share of
+         * them): on other kinds of reports than it was trained on, its answer is a guess.
+         */
+        minCoverage: z.number().min(0).max(1).default(0.5),
+        /** What each classifier's vote weighs (0 leaves it out). The LLM alone never outvotes rules and model agreeing. */
+        weights: z
+          .object({ rules: z.number().nonnegative().default(1), model: z.number().nonnegative().default(1), llm: z.number().nonnegative().default(1) })
+          .default({}),
+      })
+      .default({}),
+    /**
+     * What structured sources say a finding is (src/domain/source-types.ts): per report source,
+     * the vendor's types (exact, or a prefix ending in *) mapped to a taxonomy category, the
+     * activity signals the type establishes and its ATT&CK technique. The most specific entry
+     * wins; none by default, so an older policy stays valid and its reports are read by keywords.
+     */
+    sourceTypes: SourceTypes,
     assets: z.array(Asset).default([]),
-    scoring: z.object({
+    /**
+     * The severity model (src/domain/scoring.ts): what happened, to what, and how much.
+     *   score = min(whatHappenedMax, impact[category] + Σ signals) + assetCriticality[most critical asset]
+     *         + dataSensitivity[most sensitive data] + min(spread.max, spread)
+     * and a scale tier (people or records affected) sets a floor under the severity.
+     */
+    severity: z.object({
+      /** Cap on what happened (category impact plus signals), so it cannot outweigh asset and scale. */
+      whatHappenedMax: z.number().nonnegative().default(30),
+      signals: z.array(Signal).default([]),
       assetCriticality: z.record(Criticality, z.number().nonnegative()),
+      /** Criticality of an asset the inventory does not know; a report naming no asset scores none. */
       unknownAssetCriticality: Criticality.default('medium'),
       dataSensitivity: z.record(Sensitivity, z.number().nonnegative()),
       /** Data classes that make a case "regulated" (and its sensitivity the highest). */
       regulatedDataClasses: z.array(z.string().min(1)).default(['personal', 'health', 'payment', 'credentials']),
+      /** People or records affected: each tier reached sets the lowest severity the case can have. */
+      scale: z
+        .object({ tiers: z.array(z.object({ atLeast: z.number().int().positive(), severity: Severity })).default([]) })
+        .default({}),
+      /** Spread beyond the first asset and report: more assets, more reports, named accounts. */
       spread: z.object({
         perAdditionalAsset: z.number().nonnegative(),
         perAffectedUser: z.number().nonnegative(),
@@ -157,8 +236,22 @@ export const PolicySchema = z
         max: z.number().nonnegative(),
       }),
       /** Lowest score for each severity; anything below SEV3's is SEV4. */
-      severityAt: z.object({ SEV1: z.number(), SEV2: z.number(), SEV3: z.number() }),
+      thresholds: z.object({ SEV1: z.number(), SEV2: z.number(), SEV3: z.number() }),
     }),
+    /**
+     * Trust that builds (src/domain/trust.ts): per category, the measured agreement of Warden's
+     * automated decisions with humans decides whether it acts alone or proposes.
+     */
+    trust: z
+      .object({
+        /** Agreement (0..1) at or above which Warden acts alone. */
+        bar: z.number().min(0).max(1).default(0.9),
+        /** Judged cases of a category before its agreement counts. */
+        minCases: z.number().int().positive().default(20),
+        /** What Warden does for a category not yet measured. */
+        untilMeasured: z.enum(['act', 'propose']).default('act'),
+      })
+      .default({}),
     paging: z.object({
       pageAtOrAbove: Severity,
       /** The page's priority for each severity (PagerDuty event severities). */
@@ -309,6 +402,12 @@ export const PolicySchema = z
         requiredFields: z.record(z.array(z.string().min(1))).default({ default: ['description', 'assets'] }),
         /** Reports per workflow run before the case continues as new, keeping history small. */
         evidencePerRun: z.number().int().positive().default(500),
+        /**
+         * Where notices to a machine reporter (a scanner, GuardDuty, Alertmanager: no person to
+         * DM) go: "queue" posts them in the owning queue's channel, "none" sends nothing. Either
+         * way the case records it.
+         */
+        machineReporterNotices: z.enum(['queue', 'none']).default('queue'),
       })
       .default({}),
   })
@@ -330,6 +429,9 @@ export const PolicySchema = z
     policy.taxonomy.forEach((c, i) =>
       need(!c.queue || queues.has(c.queue), ['taxonomy', i, 'queue'], `unknown queue "${c.queue}"`),
     );
+    for (const [source, table] of Object.entries(policy.sourceTypes))
+      for (const [type, entry] of Object.entries(table.types))
+        need(categories.has(entry.category), ['sourceTypes', source, 'types', type, 'category'], `unknown category "${entry.category}" (taxonomy: ${[...categories].join(', ')})`);
     policy.assets.forEach((a, i) =>
       need(!a.queue || queues.has(a.queue), ['assets', i, 'queue'], `unknown queue "${a.queue}"`),
     );
@@ -371,8 +473,9 @@ export const PolicySchema = z
     unique(policy.recovery.criteria.map((c) => c.id), 'recovery');
     unique(policy.regulatory.map((r) => r.id), 'regulatory');
     unique(policy.determinations.map((d) => d.id), 'determinations');
-    const t = policy.scoring.severityAt;
-    need(t.SEV1 > t.SEV2 && t.SEV2 > t.SEV3, ['scoring', 'severityAt'], 'thresholds must fall from SEV1 to SEV3');
+    const t = policy.severity.thresholds;
+    need(t.SEV1 > t.SEV2 && t.SEV2 > t.SEV3, ['severity', 'thresholds'], 'thresholds must fall from SEV1 to SEV3');
+    unique(policy.severity.signals.map((x) => x.id), 'severity.signals');
   });
 
 export type Policy = z.infer<typeof PolicySchema>;

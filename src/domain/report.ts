@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { entryFor, type Policy } from './policy';
+import type { IndicatorCounts } from './indicators';
 
 const MAX_TEXT = 20_000;
 
@@ -31,10 +32,19 @@ export const ReportInput = z
     indicators: Indicators.default({}),
     /** Accounts affected (user names or e-mail addresses). */
     users: z.array(z.string().trim().min(1).max(200)).max(100_000).default([]),
+    /** People or records affected, as the sender counts them (else triage reads it from the text). */
+    affected: z.number().int().nonnegative().max(10_000_000_000).optional(),
     /** Kinds of data involved: personal, health, payment, credentials, confidential... */
     dataClasses: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
     /** The sending tool's own id for this alert (rule id, alert id). */
     externalId: z.string().max(300).optional(),
+    /** The sending tool's own type for the finding, matched against the policy's sourceTypes table. */
+    sourceType: z.string().trim().min(1).max(200).optional(),
+    /**
+     * Further types of the finding for that table (an OCSF finding's ATT&CK techniques and
+     * tactics, a Defender alert's service with its category): the most specific entry wins.
+     */
+    sourceTypes: z.array(z.string().trim().min(1).max(200)).max(20).optional(),
     /** An explicit dedupe key chosen by the sender; overrides the policy's fingerprint fields. */
     fingerprint: z.string().trim().min(1).max(300).optional(),
     /** A category the sender believes applies; the classifier still decides and says why. */
@@ -54,7 +64,28 @@ export type Report = z.infer<typeof ReportInput> & {
   receivedAt: string;
   /** The raw payload it came from: its SHA-256, and where a copy is kept when one is. */
   raw?: { sha256: string; ref?: string };
+  /**
+   * Facts Warden itself established about the reported message. Set only by the intake's own
+   * adapters (the mailbox, Slack), after `normalizedReport`: never part of ReportInput, so no
+   * webhook body can claim them. A false-alarm rule's `senderDomainIn` matches `senderDomain` only.
+   */
+  verified?: VerifiedFacts;
+  /** Every indicator seen, kept and dropped by the adapter that read the report (src/domain/indicators.ts). */
+  indicatorCounts?: IndicatorCounts;
+  /** The report's campaign anchors (src/domain/campaign.ts), set by the filer: reports sharing one fold into one case. */
+  campaign?: string[];
 };
+
+export interface VerifiedFacts {
+  /** The suspicious message's sender domain, as the organisation's own mail servers authenticated it. */
+  senderDomain?: string;
+  /** Which of those servers (its authserv-id) and which result did: "mx.corp.example: dmarc=pass header.from=…". */
+  by?: string;
+  /** The sender domain the suspicious message claims (its From), verified or not. */
+  claimedSenderDomain?: string;
+  /** Why the claimed sender is not verified, in words. */
+  notVerified?: string;
+}
 
 /** Explain a zod failure as one reason per problem, with the field path. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -3,15 +3,37 @@
  * The case id is derived from the report's fingerprint, and the workflow id from the case id, so
  * `signalWithStart` makes dedupe atomic: Temporal lets only one open workflow have an id.
  *
+ * Campaigns: a report with campaign anchors (src/domain/campaign.ts: its normalized URLs and
+ * file hashes, else a mail's sender domain and subject) is filed to the case that already holds
+ * any of them, whatever channel either came through: a forwarded mail, a Slack report quoting the
+ * link, a tool alert naming the URL. Two lookups, in order:
+ * - an **in-process index** (anchor → campaign), consulted and updated synchronously when the
+ *   report arrives: the first report of a campaign claims its anchors at once, so concurrent
+ *   reports sharing any anchor cannot race into separate cases; a report sharing anchors with
+ *   two campaigns joins the one claimed first, and adds its other anchors to it;
+ * - for a campaign the index does not know, one **visibility query** (`WardenCampaign IN (…)`,
+ *   running cases on this task queue), which finds a case opened before a restart or by another
+ *   intake; the earliest such case wins, else the report's own fingerprint opens one. Visibility is
+ *   eventually consistent: two intakes that each see a campaign's first report within the same
+ *   second may still open two cases; within one intake they cannot.
+ * The index is bounded (oldest anchors forgotten first) and so are the anchors per report and
+ * per case. A closed case is history: its anchors then lead to a new run of the same case id,
+ * as the same fingerprint would.
+ *
+ * A report that a false-alarm rule would close by itself gets a fingerprint and anchors in a scope
+ * of their own (the rule's id): no other report is ever folded into such a case, nor such a report
+ * into a case a human works.
+ *
  * Group commit: while a signal to a case is in flight, further reports for the same case wait
  * and then travel together in one signal. The server's operation rate, not the alert rate, bounds
  * the cost of a storm; each caller still waits until its own report is durably signalled.
  */
 import { createHash } from 'node:crypto';
 import { type Client, WorkflowIdReusePolicy } from '@temporalio/client';
-import { fingerprintText, type Policy, type Report, type ReportInput } from '../domain';
+import { autoClosingRule, fingerprintText, MAX_CAMPAIGN_ANCHORS, type Policy, type Report, type ReportInput } from '../domain';
+import { campaignAnchors } from '../domain/campaign';
 import { normalizedReport } from './sources';
-import { type CaseInput, reportsSignal, TASK_QUEUE, WardenStatus, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions';
+import { type CaseInput, reportsSignal, TASK_QUEUE, WardenCampaign, WardenStatus, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions';
 
 export interface FilingResult {
   caseId: string;
@@ -26,8 +48,28 @@ export function caseIdFor(fingerprint: string): string {
   return `WRD-${fingerprint.slice(0, 12).toUpperCase()}`;
 }
 
+/**
+ * The report's dedupe key: the SHA-256 of its fingerprint text, in the scope of the false-alarm
+ * rule that would close it by itself, if one would (such a report never shares a case with one
+ * that a human must look at).
+ */
 export function fingerprintOf(report: Report, policy: Policy): string {
-  return createHash('sha256').update(fingerprintText(report, policy)).digest('hex');
+  return fingerprintWith(report, policy, autoCloseScope(report, policy));
+}
+
+function fingerprintWith(report: Report, policy: Policy, rule: string | undefined): string {
+  return createHash('sha256').update(`${fingerprintText(report, policy)}${rule ? `|auto-close=${rule}` : ''}`).digest('hex');
+}
+
+/** The report's campaign anchors as the filer keys them (see src/domain/campaign.ts). */
+export function campaignAnchorsOf(report: Report, policy: Policy): string[] {
+  const rule = autoCloseScope(report, policy);
+  return campaignAnchors(report, rule ? { scope: `auto-close=${rule}` } : {});
+}
+
+/** The false-alarm rule that would close the report by itself (none for a partial report, e.g. a fingerprint worked out by hand). */
+function autoCloseScope(report: Report, policy: Policy): string | undefined {
+  return report.indicators && report.assets && report.dataClasses ? autoClosingRule(report, policy) : undefined;
 }
 
 /** A report from Warden's report JSON, for scripts and tests (the intake routes use normalizedReport directly). */
@@ -46,14 +88,28 @@ interface Waiting {
 /** Reports per signal, and their rough size: well under Temporal's payload limits. */
 const MAX_BATCH_REPORTS = 200;
 const MAX_BATCH_BYTES = 256 * 1024;
+/** Anchors the in-process campaign index remembers (oldest forgotten first). */
+const MAX_INDEXED_ANCHORS = 100_000;
+/** How long a campaign's visibility lookup may take before the report opens its own case. */
+const CAMPAIGN_LOOKUP_MS = 1_000;
+
+/** One campaign the index knows: the fingerprint of its case, once the lookup has found it. */
+interface Campaign {
+  seq: number;
+  fingerprint?: string;
+  ready: Promise<string>;
+}
 
 export class ReportFiler {
   private readonly queues = new Map<string, Waiting[]>();
   private readonly inFlight = new Set<string>();
   /** The run of each case last signalled, and the report that opened it: one describe per run, not per batch. */
   private readonly runs = new Map<string, { runId: string; openedBy?: string }>();
-  /** Signals sent and reports carried, for the intake's own figures. */
-  readonly stats = { signals: 0, reports: 0 };
+  /** anchor → campaign, in insertion order (the oldest are forgotten first). */
+  private readonly campaigns = new Map<string, Campaign>();
+  private campaignSeq = 0;
+  /** Signals sent and reports carried, campaigns looked up in visibility (found, failed), for the intake's own figures. */
+  readonly stats = { signals: 0, reports: 0, campaignLookups: 0, campaignsFound: 0, campaignLookupFailures: 0 };
 
   constructor(
     private readonly client: Client,
@@ -62,14 +118,98 @@ export class ReportFiler {
   ) {}
 
   /** Resolves once the report is durably recorded on its case (or rejects: nothing was accepted). */
-  file: FileReport = (report) =>
-    new Promise<FilingResult>((resolve, reject) => {
-      const fingerprint = fingerprintOf(report, this.policy);
+  file: FileReport = (report) => {
+    const scope = autoCloseScope(report, this.policy);
+    const own = fingerprintWith(report, this.policy, scope);
+    const anchors = campaignAnchors(report, scope ? { scope: `auto-close=${scope}` } : {});
+    // The anchors are the filer's to set: whatever a report carried is replaced.
+    const { campaign: _ignored, ...rest } = report;
+    if (!anchors.length) return this.enqueue(own, rest);
+    const filed: Report = { ...rest, campaign: anchors };
+    const campaign = this.campaignFor(anchors, own);
+    if (campaign.fingerprint) return this.enqueue(campaign.fingerprint, filed);
+    return campaign.ready.then((fingerprint) => this.enqueue(fingerprint, filed));
+  };
+
+  private enqueue(fingerprint: string, report: Report): Promise<FilingResult> {
+    return new Promise<FilingResult>((resolve, reject) => {
       const queue = this.queues.get(fingerprint) ?? [];
       queue.push({ report, resolve, reject });
       this.queues.set(fingerprint, queue);
       if (!this.inFlight.has(fingerprint)) void this.flush(fingerprint);
     });
+  }
+
+  /**
+   * The campaign these anchors belong to, decided synchronously: the earliest one the index
+   * holds for any of them, else a new one whose case the visibility lookup finds (or the report's
+   * own fingerprint opens). Its anchors the index does not hold yet are added to it.
+   */
+  private campaignFor(anchors: string[], own: string): Campaign {
+    let found: Campaign | undefined;
+    for (const a of anchors) {
+      const c = this.campaigns.get(a);
+      if (c && (!found || c.seq < found.seq)) found = c;
+    }
+    if (!found) {
+      const campaign: Campaign = { seq: ++this.campaignSeq, ready: Promise.resolve(own) };
+      campaign.ready = this.openCampaignCase(anchors)
+        .catch(() => undefined)
+        .then((fingerprint) => (campaign.fingerprint = fingerprint ?? own));
+      found = campaign;
+    }
+    for (const a of anchors) {
+      const c = this.campaigns.get(a);
+      if (c && c !== found) continue;
+      this.campaigns.delete(a); // re-inserted: most recently used last
+      this.campaigns.set(a, found);
+    }
+    while (this.campaigns.size > MAX_INDEXED_ANCHORS) this.campaigns.delete(this.campaigns.keys().next().value!);
+    return found;
+  }
+
+  /** The fingerprint of the earliest running case on this task queue that holds any of the anchors, from visibility. */
+  private async openCampaignCase(anchors: string[]): Promise<string | undefined> {
+    this.stats.campaignLookups += 1;
+    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const query = [
+      `WorkflowType = ${quote(WORKFLOW_TYPE)}`,
+      `ExecutionStatus = 'Running'`,
+      `TaskQueue = ${quote(this.taskQueue)}`,
+      `${WardenCampaign.name} IN (${anchors.map(quote).join(', ')})`,
+    ].join(' AND ');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        (async () => {
+          let best: { start: number; fingerprint: string } | undefined;
+          let seen = 0;
+          for await (const execution of this.client.workflow.list({ query, pageSize: 20 })) {
+            // A case opened before the memo carried it: the fingerprint its case id was made from starts with these hex digits.
+            const memo = execution.memo?.fingerprint;
+            const fingerprint = typeof memo === 'string' ? memo : /^case-WRD-([0-9A-F]{12})$/.exec(execution.workflowId)?.[1]?.toLowerCase();
+            const start = execution.startTime.getTime();
+            if (typeof fingerprint === 'string' && (!best || start < best.start)) best = { start, fingerprint };
+            if (++seen >= 20) break;
+          }
+          if (best) this.stats.campaignsFound += 1;
+          return best?.fingerprint;
+        })(),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => {
+            this.stats.campaignLookupFailures += 1;
+            resolve(undefined);
+          }, CAMPAIGN_LOOKUP_MS);
+        }),
+      ]);
+    } catch (err) {
+      // Visibility unavailable (or WardenCampaign not registered): the report opens its own case.
+      this.stats.campaignLookupFailures += 1;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   private async flush(fingerprint: string): Promise<void> {
     const queue = this.queues.get(fingerprint);
@@ -101,6 +241,8 @@ export class ReportFiler {
     const caseId = caseIdFor(fingerprint);
     const workflowId = workflowIdFor(caseId);
     const input: CaseInput = { caseId, fingerprint, policy: this.policy };
+    // Searchable from the start: the case's first reports' anchors, as the case itself keeps them.
+    const anchors = [...new Set(reports.flatMap((r) => r.campaign ?? []))].slice(0, MAX_CAMPAIGN_ANCHORS);
     const handle = await this.client.workflow.signalWithStart(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: this.taskQueue,
@@ -109,8 +251,9 @@ export class ReportFiler {
       signalArgs: [reports],
       // A closed case is history: the same fingerprint later opens a new run of the case id.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      memo: { openedBy: reports[0].reportId, policyVersion: this.policy.version },
-      typedSearchAttributes: [{ key: WardenStatus, value: 'received' }],
+      // The fingerprint in the memo lets another intake find this case by its campaign anchors.
+      memo: { openedBy: reports[0].reportId, policyVersion: this.policy.version, fingerprint },
+      typedSearchAttributes: [{ key: WardenStatus, value: 'received' }, ...(anchors.length ? [{ key: WardenCampaign, value: anchors }] : [])],
     });
     this.stats.signals += 1;
     this.stats.reports += reports.length;

@@ -17,16 +17,29 @@
  * - anything else from an internal domain is an employee's **note** (no mail attached); from
  *   outside, it is the suspicious mail itself **arriving directly** (a redirect, a trap address):
  *   the reporter is the redirecting user (Resent-From) or else the security mailbox.
+ * - a mail whose From **fails DMARC** (per our own mail servers' Authentication-Results, or per
+ *   any server's when no authserv-id is configured) is not attributed to the person its From
+ *   names, whatever it looks like: it is read as arriving directly, and the description says why.
+ *
+ * Indicators come from src/domain/indicators.ts, with their counts: every URL in the suspicious
+ * mail's text and links in its HTML (href, form action), its attachments' hashes, what was kept
+ * and what was dropped. The suspicious mail's sender is **verified** only when our own mail
+ * servers authenticated it (src/intake/mail-auth.ts): for a forward as attachment, the
+ * employee's forward must itself be authenticated as theirs and the attached mail must carry our
+ * servers' passing result; for mail arriving directly, its own; an inline forward carries no
+ * headers, so its sender is never verified. Both facts go on the Report outside ReportInput
+ * (`verified`, `indicatorCounts`), set by the mailbox (src/intake/mailbox.ts).
  *
  * Not reports, thrown as {@link NotAReport} (the poller flags them for a human): delivery status
  * notifications, auto-replies and other automatic mail (Auto-Submitted), Warden's own notices,
  * mail from the security mailbox itself, DMARC aggregate reports, a mail without a From address.
  */
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { type AddressObject, type Attachment, type HeaderLines, type ParsedMail, simpleParser } from 'mailparser';
-import type { ReportInput } from '../domain';
+import type { ReportInput, VerifiedFacts } from '../domain';
+import { IndicatorCollector, type IndicatorCounts, incompleteIndicators, urlsInText } from '../domain/indicators';
+import { dmarcFailure, senderVerification } from './mail-auth';
 
 export const MAILBOX_SOURCE = 'phishing-mailbox';
 
@@ -34,8 +47,6 @@ export const MAILBOX_SOURCE = 'phishing-mailbox';
 const LIMITS = { title: 300, description: 20_000, reporter: 200, messageId: 998, replyTo: 300, domain: 253, fingerprint: 300 };
 /** How much of the suspicious mail's text the description quotes. */
 const QUOTED_TEXT = 4_000;
-const MAX_URLS = 200;
-const MAX_URL_LENGTH = 4_096;
 
 export interface MailReportOptions {
   /** The security mailbox's address, e.g. phishing@corp.example. */
@@ -47,6 +58,27 @@ export interface MailReportOptions {
    * nodemailer and others do), which mailparser folds into the body, is still read as a message.
    */
   source?: Buffer | string;
+  /**
+   * The authserv-ids of the organisation's own mail servers (`WARDEN_MAIL_AUTHSERV_ID`): only
+   * their Authentication-Results verify a sender. None: no sender is ever verified.
+   */
+  authservIds?: string[];
+}
+
+/** What one mail says, as a report input and the facts only the mailbox may put on the Report. */
+export interface MailReading {
+  kind: MailKind;
+  input: ReportInput;
+  /** The suspicious message's sender as our mail servers authenticated it, or why not (not for a note or a machine report). */
+  verified?: VerifiedFacts;
+  /** Every indicator seen, kept and dropped. */
+  indicatorCounts?: IndicatorCounts;
+}
+
+interface Context {
+  mailbox: string;
+  internal: string[];
+  authservIds: string[];
 }
 
 /** The mail is not a report (a bounce, an auto-reply, a loop): left for a human, with the reason. */
@@ -68,9 +100,15 @@ interface Suspect {
   dateText?: string;
   messageId?: string;
   authentication: string[];
+  /** Its Authentication-Results values, topmost first (none for an inline forward). */
+  authResults: string[];
   text: string;
-  urls: string[];
+  /** URLs as found in its text, and links (href, form action) in its HTML, in order. */
+  textUrls: string[];
+  links: string[];
   attachments: { name: string; type: string; size: number; sha256: string }[];
+  /** Parts of it that could not be read for indicators. */
+  unread?: string[];
 }
 
 /** Build the report input for one parsed mail. Throws {@link NotAReport} for mail that is not one. */
@@ -78,10 +116,11 @@ export async function reportFromMail(parsed: ParsedMail, options: MailReportOpti
   return (await readMail(parsed, options)).input;
 }
 
-/** The report input and what kind of mail it came from. Throws {@link NotAReport} for mail that is not a report. */
-export async function readMail(parsed: ParsedMail, options: MailReportOptions): Promise<{ kind: MailKind; input: ReportInput }> {
+/** The report input, what kind of mail it came from, and what Warden verified. Throws {@link NotAReport} for mail that is not a report. */
+export async function readMail(parsed: ParsedMail, options: MailReportOptions): Promise<MailReading> {
   const mailbox = options.mailbox.trim().toLowerCase();
   const internal = (options.internalDomains?.length ? options.internalDomains : [domainOf(mailbox)]).map((d) => d.toLowerCase()).filter(Boolean);
+  const ctx: Context = { mailbox, internal, authservIds: (options.authservIds ?? []).map((id) => id.trim().toLowerCase()).filter(Boolean) };
 
   const contentType = structuredValue(parsed, 'content-type');
   const reportType = contentType?.params['report-type']?.toLowerCase();
@@ -94,15 +133,26 @@ export async function readMail(parsed: ParsedMail, options: MailReportOptions): 
   const sender = firstAddress(parsed.from);
   if (!sender) throw new NotAReport('the message has no From address: no one to attribute the report to');
 
-  const attached = parsed.attachments.find(isAttachedMessage)?.content;
+  // A From that fails DMARC is not the person it names: whatever the mail looks like, it is read as arriving directly.
+  const failed = dmarcFailure(rawHeader(parsed.headerLines, 'authentication-results'), ctx.authservIds);
+  if (failed)
+    return arrivedDirectly(
+      parsed,
+      ctx,
+      `The From address ${sender.address.toLowerCase()} fails DMARC (${failed}): the mail is not attributed to that address, and is read as delivered directly.`,
+    );
+
+  const attachedPart = parsed.attachments.find(isAttachedMessage);
+  const attached = attachedPart?.content;
   const folded = attached ? undefined : options.source !== undefined ? attachedMessages(options.source)[0] : undefined;
   if (attached || folded) {
     const inner = await simpleParser((attached ?? folded)!, { skipImageLinks: true });
     const suspect = fromParsed(inner, inner.html ? inner.html : '');
+    if (attachedPart?.contentType.toLowerCase() === 'text/rfc822-headers') suspect.unread = ['the attached message is its headers only (text/rfc822-headers): its body, links and attachments were not there to read'];
     const text = parsed.text ?? htmlText(parsed.html);
     // mailparser folded an inline message into the text, after a From/Subject/Date block: the note is what precedes it.
     const note = folded ? (findForwardBlock(text)?.note ?? text) : text;
-    return userReport(parsed, mailbox, sender, 'forward-attachment', suspect, noteOf(note));
+    return userReport(parsed, ctx, sender, 'forward-attachment', suspect, noteOf(note));
   }
 
   const text = parsed.text?.trim() ? parsed.text : htmlText(parsed.html);
@@ -118,44 +168,68 @@ export async function readMail(parsed: ParsedMail, options: MailReportOptions): 
       date: inline.date,
       dateText: inline.dateText,
       authentication: [],
+      authResults: [],
       text: inline.body,
-      urls: uniqueUrls([...urlsInText(inline.body), ...(htmlStart >= 0 ? hrefsIn(html.slice(htmlStart)) : [])]),
+      textUrls: urlsInText(inline.body),
+      links: htmlStart >= 0 ? hrefsIn(html.slice(htmlStart)) : [],
       // An inline forward carries the original's attachments as its own.
       attachments: hashed(parsed.attachments.filter((a) => !a.related)),
     };
-    return userReport(parsed, mailbox, sender, 'forward-inline', suspect, inline.note);
+    return userReport(parsed, ctx, sender, 'forward-inline', suspect, inline.note);
   }
 
-  const senderDomain = domainOf(sender.address);
-  const fromInside = internal.some((d) => senderDomain === d || senderDomain.endsWith(`.${d}`));
-  if (fromInside) return userReport(parsed, mailbox, sender, 'note', undefined, text);
+  if (isInternal(ctx, sender.address)) return userReport(parsed, ctx, sender, 'note', undefined, text);
+  return arrivedDirectly(parsed, ctx);
+}
 
-  // The suspicious mail itself, delivered here directly. Never reply to its sender.
+/** The suspicious mail itself, delivered here directly. Never reply to its sender. */
+function arrivedDirectly(parsed: ParsedMail, ctx: Context, notAttributed?: string): MailReading {
   const resentFrom = addressIn(rawHeader(parsed.headerLines, 'resent-from')[0] ?? '');
   const suspect = fromParsed(parsed, typeof parsed.html === 'string' ? parsed.html : '');
-  return userReport(parsed, mailbox, resentFrom ? { address: resentFrom, name: '' } : { address: mailbox, name: '' }, 'direct', suspect, undefined);
+  const reporter = resentFrom ? { address: resentFrom, name: '' } : { address: ctx.mailbox, name: '' };
+  return userReport(parsed, ctx, reporter, 'direct', suspect, undefined, notAttributed);
+}
+
+function isInternal(ctx: Context, address: string): boolean {
+  const domain = domainOf(address);
+  return ctx.internal.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
 // ── Employee reports ─────────────────────────────────────────────────────────────────────────
 
 function userReport(
   envelope: ParsedMail,
-  mailbox: string,
+  ctx: Context,
   reporter: { address: string; name: string },
   kind: Exclude<MailKind, 'feedback-report'>,
   suspect: Suspect | undefined,
   note: string | undefined,
-): { kind: MailKind; input: ReportInput } {
+  notAttributed?: string,
+): MailReading {
+  const { mailbox } = ctx;
   const reporterAddress = reporter.address.toLowerCase();
   const reportDate = validDate(envelope.date);
   const observed = suspect?.date ?? reportDate ?? new Date();
   const direct = kind === 'direct';
 
-  const urls = suspect ? suspect.urls : uniqueUrls(urlsInText(note ?? ''));
-  const { domains: urlDomains, ips } = hostsOf(urls);
-  const senderDomain = suspect?.from ? asciiDomain(domainOf(suspect.from)) : undefined;
-  const domains = unique([...(senderDomain ? [senderDomain] : []), ...urlDomains]);
-  const hashes = unique((suspect?.attachments ?? hashed(envelope.attachments.filter((a) => !a.related))).map((a) => a.sha256));
+  // Indicators, in order of importance: the sender's domain, the URLs (their hosts with them), the attachments.
+  const fromDomain = suspect?.from ? asciiDomain(domainOf(suspect.from)) : undefined;
+  const senderDomain = fromDomain || undefined;
+  const collector = new IndicatorCollector();
+  if (senderDomain) collector.addDomain(senderDomain);
+  if (suspect) {
+    for (const url of suspect.textUrls) collector.addUrl(url);
+    for (const link of suspect.links) collector.addLink(link);
+    for (const a of suspect.attachments) collector.addHash(a.sha256);
+    for (const what of suspect.unread ?? []) collector.markUnread(what);
+  } else {
+    for (const url of urlsInText(note ?? '')) collector.addUrl(url);
+    for (const a of hashed(envelope.attachments.filter((x) => !x.related))) collector.addHash(a.sha256);
+  }
+  const { indicators, counts } = collector.result();
+  const { urls, hashes } = indicators;
+  const incomplete = incompleteIndicators(counts);
+  const verified = suspect ? verifiedSender(envelope, ctx, reporter, kind, suspect, senderDomain) : undefined;
 
   const lines: string[] = [];
   const how = {
@@ -166,6 +240,7 @@ function userReport(
   }[kind];
   const who = direct && reporterAddress === mailbox ? `${reporterAddress} (the security mailbox itself)` : display(reporter);
   lines.push(`Reported by ${who} on ${(reportDate ?? observed).toISOString()}: ${how}.`);
+  if (notAttributed) lines.push(notAttributed);
   const reportAuth = direct ? [] : authenticationOf(envelope.headerLines);
   if (reportAuth.length) lines.push(`The report's own authentication: ${reportAuth.join('; ')}`);
   if (note?.trim()) lines.push('', "Reporter's note:", indent(clip(note.trim(), 4_000)));
@@ -181,7 +256,11 @@ function userReport(
     if (kind !== 'forward-inline')
       lines.push(`  Authentication: ${suspect.authentication.length ? suspect.authentication.join('; ') : 'no Authentication-Results or Received-SPF header'}`);
     for (const a of suspect.attachments) lines.push(`  Attachment: ${a.name} (${a.type}, ${a.size} bytes, sha256 ${a.sha256})`);
+    if (verified?.senderDomain) lines.push(`  Sender verified: ${verified.senderDomain} (${verified.by})`);
+    else if (verified?.notVerified) lines.push(`  Sender not verified: ${verified.notVerified}`);
     if (urls.length) lines.push(`  URLs: ${urls.length} (in indicators)`);
+    if (incomplete)
+      lines.push(`  Not every indicator was kept: ${incomplete}${collector.droppedHosts.length ? ` (hosts of URLs not kept: ${collector.droppedHosts.join(', ')})` : ''}`);
     const body = suspect.text.trim();
     lines.push('', `Text${body.length > QUOTED_TEXT ? ` (first ${QUOTED_TEXT} characters)` : ''}:`, body ? indent(clip(body, QUOTED_TEXT)) : '  (empty)');
   }
@@ -198,13 +277,43 @@ function userReport(
       reporter: clip(reporterAddress, LIMITS.reporter),
       assets: [],
       observedAt: observed.toISOString(),
-      indicators: { ips, domains, urls, hashes },
+      indicators,
       ...(suspect ? { categoryHint: 'phishing' } : {}),
-      fingerprint: fingerprintFor(kind, senderDomain, urls, hashes, subject, envelope.messageId),
+      fingerprint: fingerprintFor(kind, fromDomain, urls, hashes, subject, envelope.messageId),
       ...(replyTo && replyTo.length <= LIMITS.replyTo && replyTo.toLowerCase() !== reporterAddress ? { replyTo } : {}),
       ...(messageId ? { messageId: clip(messageId, LIMITS.messageId) } : {}),
     },
+    ...(verified ? { verified } : {}),
+    indicatorCounts: counts,
   };
+}
+
+/**
+ * The suspicious mail's sender as our mail servers authenticated it, or why it is not verified.
+ * A forward as attachment counts only when the forward itself is an employee's, authenticated by
+ * our servers (else anyone could mail us a "forward" with forged headers inside); mail arriving
+ * directly carries our servers' results itself; an inline forward has no headers to check.
+ */
+function verifiedSender(
+  envelope: ParsedMail,
+  ctx: Context,
+  reporter: { address: string },
+  kind: Exclude<MailKind, 'feedback-report'>,
+  suspect: Suspect,
+  senderDomain: string | undefined,
+): VerifiedFacts {
+  const claimed = senderDomain ? { claimedSenderDomain: senderDomain } : {};
+  if (!senderDomain) return { notVerified: 'the message has no usable From address' };
+  const notVerified = (why: string): VerifiedFacts => ({ ...claimed, notVerified: why });
+  if (kind === 'forward-inline') return notVerified('an inline forward does not carry the original headers (a forward as attachment does)');
+  if (kind === 'forward-attachment') {
+    const reporterDomain = domainOf(reporter.address);
+    if (!isInternal(ctx, reporter.address)) return notVerified(`the forward is not from one of our domains (${reporterDomain})`);
+    const forward = senderVerification(rawHeader(envelope.headerLines, 'authentication-results'), reporterDomain, ctx.authservIds, true);
+    if (!forward.verified) return notVerified(`the forward itself is not authenticated as from ${reporterDomain}: ${forward.why}`);
+  }
+  const result = senderVerification(suspect.authResults, senderDomain, ctx.authservIds);
+  return result.verified ? { ...claimed, senderDomain, by: result.by } : notVerified(result.why);
 }
 
 /**
@@ -212,7 +321,9 @@ function userReport(
  * domain, the URLs without query and fragment (per-recipient tracking tokens do not split a
  * campaign; the full URLs stay in the indicators) and the attachment hashes. A mail with neither
  * URLs nor attachments adds its subject, else every mail from one webmail domain would be one case.
- * An employee's note without a mail attached and without URLs is its own case.
+ * An employee's note without a mail attached and without URLs is its own case. Forwards that
+ * differ here (an inline forward without the attachment, a Slack report with the link only)
+ * still reach one case through their campaign anchors (src/domain/campaign.ts, src/intake/filing.ts).
  */
 function fingerprintFor(kind: MailKind, senderDomain: string | undefined, urls: string[], hashes: string[], subject: string, messageId?: string): string {
   const campaignUrls = unique(urls.map(withoutQuery)).sort();
@@ -236,8 +347,10 @@ function fromParsed(mail: ParsedMail, html: string): Suspect {
     dateText: rawHeader(mail.headerLines, 'date')[0],
     messageId: mail.messageId,
     authentication: authenticationOf(mail.headerLines),
+    authResults: rawHeader(mail.headerLines, 'authentication-results'),
     text,
-    urls: uniqueUrls([...urlsInText(text), ...hrefsIn(html)]),
+    textUrls: urlsInText(text),
+    links: hrefsIn(html),
     attachments: hashed(mail.attachments.filter((a) => !a.related)),
   };
 }
@@ -249,7 +362,7 @@ function noteOf(text: string): string | undefined {
 
 // ── Machine reports (ARF, RFC 5965 / RFC 6591) ────────────────────────────────────────────────
 
-async function feedbackReport(parsed: ParsedMail, part: Attachment | undefined): Promise<{ kind: MailKind; input: ReportInput }> {
+async function feedbackReport(parsed: ParsedMail, part: Attachment | undefined): Promise<MailReading> {
   const sender = firstAddress(parsed.from);
   if (!sender) throw new NotAReport('feedback report without a From address');
   if (!part) throw new NotAReport('multipart/report feedback-report without a message/feedback-report part');
@@ -267,10 +380,11 @@ async function feedbackReport(parsed: ParsedMail, part: Attachment | undefined):
     (originalMailFrom ? asciiDomain(domainOf(originalMailFrom)) : '') ||
     'unknown domain';
 
-  const ips = unique((fields.get('source-ip') ?? []).map((v) => v.trim()).filter((ip) => isIP(ip) !== 0));
-  const urls = uniqueUrls((fields.get('reported-uri') ?? []).map((v) => v.trim().replace(/^<|>$/g, '')));
-  const { domains: urlDomains, ips: urlIps } = hostsOf(urls);
-  const domains = unique([...(domain !== 'unknown domain' ? [domain] : []), ...urlDomains]);
+  const collector = new IndicatorCollector();
+  for (const ip of fields.get('source-ip') ?? []) collector.addIp(ip.trim());
+  if (domain !== 'unknown domain') collector.addDomain(domain);
+  for (const uri of fields.get('reported-uri') ?? []) collector.addUrl(uri.trim().replace(/^<|>$/g, ''));
+  const { indicators, counts } = collector.result();
 
   const authFailure = (get('auth-failure') ?? '').toLowerCase();
   const label =
@@ -315,13 +429,14 @@ async function feedbackReport(parsed: ParsedMail, part: Attachment | undefined):
       reporter: clip(sender.address.toLowerCase(), LIMITS.reporter),
       assets: [],
       observedAt: (arrival ?? validDate(parsed.date) ?? new Date()).toISOString(),
-      indicators: { ips: unique([...ips, ...urlIps]), domains, urls, hashes: [] },
+      indicators,
       ...(type === 'auth-failure' || type === 'fraud' ? { categoryHint: 'phishing' } : {}),
       // One case per kind of feedback and reported domain: a spoofing wave is one case, its
       // sources accumulate as indicators.
       fingerprint: clip(`feedback:${type}:${domain}`, LIMITS.fingerprint),
       ...(parsed.messageId ? { messageId: clip(parsed.messageId, LIMITS.messageId) } : {}),
     },
+    indicatorCounts: counts,
   };
 }
 
@@ -511,53 +626,12 @@ function stripForwardPrefix(subject: string): string {
 // ── Indicators ────────────────────────────────────────────────────────────────────────────────
 
 const EMAIL = /[A-Z0-9._%+'-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi;
-const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`{}|\\^\[\]]+/gi;
 
-export function urlsInText(text: string): string[] {
-  return [...text.matchAll(TEXT_URL)].map((m) => m[0].replace(/[.,;:!?)'"\]]+$/, ''));
-}
-
+/** Every link in the HTML (href, form action), in any scheme: the collector decides what counts. */
 export function hrefsIn(html: string): string[] {
   const out: string[] = [];
-  for (const m of html.matchAll(/\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) out.push(decodeEntities((m[1] ?? m[2] ?? m[3] ?? '').trim()));
-  return out.filter((u) => /^https?:\/\//i.test(u));
-}
-
-/** http(s) URLs, normalized by the URL parser, Outlook Safe Links unwrapped, duplicates dropped. */
-export function uniqueUrls(candidates: string[]): string[] {
-  const out: string[] = [];
-  for (const candidate of candidates) {
-    if (candidate.length > MAX_URL_LENGTH) continue;
-    let url: URL;
-    try {
-      url = new URL(candidate);
-    } catch {
-      continue;
-    }
-    if (/\.safelinks\.protection\.outlook\.com$/i.test(url.hostname) && url.searchParams.get('url')) {
-      try {
-        url = new URL(url.searchParams.get('url')!);
-      } catch {
-        continue;
-      }
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
-    if (!url.hostname) continue;
-    if (!out.includes(url.href)) out.push(url.href);
-    if (out.length >= MAX_URLS) break;
-  }
+  for (const m of html.matchAll(/\b(?:href|action)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) out.push(decodeEntities((m[1] ?? m[2] ?? m[3] ?? '').trim()));
   return out;
-}
-
-function hostsOf(urls: string[]): { domains: string[]; ips: string[] } {
-  const domains: string[] = [];
-  const ips: string[] = [];
-  for (const u of urls) {
-    const host = new URL(u).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-    if (isIP(host)) ips.push(host);
-    else if (host && host.length <= LIMITS.domain) domains.push(host);
-  }
-  return { domains: unique(domains), ips: unique(ips) };
 }
 
 function withoutQuery(url: string): string {

@@ -57,6 +57,12 @@ export interface MailboxPollerOptions {
   address?: string;
   /** Domains whose senders are employees (default: the address's domain). */
   internalDomains?: string[];
+  /**
+   * The authserv-ids of the organisation's own mail servers (`WARDEN_MAIL_AUTHSERV_ID`): only
+   * their Authentication-Results verify a reported mail's sender (src/intake/mail-auth.ts).
+   * None: no sender is verified, so no rule on the sender (`senderDomainIn`) ever closes a report.
+   */
+  authservIds?: string[];
   /** Files one report; resolves once it is durable. */
   file: (report: Report) => Promise<unknown>;
   /** How often to look for new mail (default 60 s). */
@@ -222,11 +228,17 @@ export function startMailboxPoller(options: MailboxPollerOptions): MailboxPoller
     try {
       const parsed = await simpleParser(source, { skipImageLinks: true });
       messageId = parsed.messageId;
-      const read = await readMail(parsed, { mailbox: address!, internalDomains: options.internalDomains, source });
+      const read = await readMail(parsed, { mailbox: address!, internalDomains: options.internalDomains, authservIds: options.authservIds, source });
       kind = read.kind;
       const checked = ReportInput.safeParse(read.input);
       if (!checked.success) return reject(`the report built from it is invalid: ${describeIssues(checked.error).join('; ')}`, messageId);
-      report = { ...normalizedReport(read.input, source), reportId: mailReportId(imap.auth.user, folder, box.uidValidity, uid) };
+      // What the adapter verified goes on the Report itself, never through ReportInput.
+      report = {
+        ...normalizedReport(read.input, source),
+        reportId: mailReportId(imap.auth.user, folder, box.uidValidity, uid),
+        ...(read.verified ? { verified: read.verified } : {}),
+        ...(read.indicatorCounts ? { indicatorCounts: read.indicatorCounts } : {}),
+      };
     } catch (err) {
       return reject(scrub((err as Error)?.message ?? String(err)), messageId);
     }

@@ -341,7 +341,8 @@ export function createSlackInteractivityHandler(options: SlackInteractivityOptio
 
     let report: Report;
     try {
-      report = normalizedReport(parsed.input, raw);
+      // The counts are the adapter's own facts: on the Report, never through ReportInput.
+      report = { ...normalizedReport(parsed.input, raw), indicatorCounts: parsed.indicatorCounts };
     } catch (err) {
       const reasons = err instanceof HttpError ? err.reasons.join('; ') : '';
       console.error(`slack interactivity: a report form did not make a valid report: ${reasons || (err as Error).message}`);

@@ -15,10 +15,17 @@
  *
  * Everything typed or quoted is untrusted. In the modal it is only ever shown in plain_text,
  * escaped and fitted (fitText); in the report it stays data.
+ *
+ * The report's indicators are what the reporter typed and the quoted message contain (URLs,
+ * domains, IPs, hashes: src/domain/indicators.ts, Slack's `<url|label>` links and escapes read
+ * first), so a Slack report quoting a phishing link files to the same case as the mails that
+ * carried it (src/intake/filing.ts). Their counts go on the Report beside it (`indicatorCounts`),
+ * with a quoted message cut to fit counted as not read.
  */
 import { createHash } from 'node:crypto';
 import type { KnownBlock, ModalView, PlainTextElement, PlainTextOption } from '@slack/web-api';
 import type { ReportInput } from '../domain';
+import { type IndicatorCounts, indicatorsInText } from '../domain/indicators';
 import { fitText } from '../activities/slack';
 
 /** Shortcut callback ids, as configured on the Slack app. */
@@ -323,6 +330,8 @@ export type SubmissionResult =
       message?: ReportedMessage;
       /** private_metadata was there but unreadable: filed without the message reference. */
       metadataUnreadable?: boolean;
+      /** The indicators' counts, for the Report (not part of ReportInput). */
+      indicatorCounts: IndicatorCounts;
     }
   | { ok: false; errors: Record<string, string> };
 
@@ -376,6 +385,31 @@ export function describeReport(whatHappened: string, message?: ReportedMessage):
   ].join('\n');
 }
 
+/**
+ * Slack's message markup as plain text: a link `<https://x|label>` becomes its URL and label, a
+ * `<mailto:a@b|a@b>` its address, a mention or channel its label; `&lt; &gt; &amp;` decoded.
+ */
+export function slackPlainText(text: string): string {
+  return text
+    .replace(/<([^<>|]*)(?:\|([^<>]*))?>/g, (_all, target: string, label: string | undefined) => {
+      if (/^(https?:|mailto:)/i.test(target)) {
+        const link = target.replace(/^mailto:/i, '');
+        return label && label !== link ? `${link} ${label}` : link;
+      }
+      return label ?? target;
+    })
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The indicators in what the reporter typed and in the quoted message, with their counts. */
+export function reportIndicators(whatHappened: string, message?: ReportedMessage): ReturnType<typeof indicatorsInText> {
+  const found = indicatorsInText(whatHappened, message ? slackPlainText(message.text) : '');
+  if (message?.truncated) (found.counts.unread ??= []).push("the quoted message was cut to fit Slack's private_metadata: its end was not read");
+  return found;
+}
+
 /** A UUID-shaped id (RFC 9562 version 8) from a SHA-256: the same answers give the same id. */
 function uuidFrom(parts: unknown[]): string {
   const h = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
@@ -427,6 +461,7 @@ export function parseReportSubmission(submission: ReportSubmission): SubmissionR
   const decoded = decodeMetadata(submission.privateMetadata);
   const message = decoded || undefined;
   const title = typedTitle || deriveTitle(what);
+  const { indicators, counts } = reportIndicators(what, message);
   const input = {
     title,
     description: describeReport(what, message),
@@ -435,6 +470,7 @@ export function parseReportSubmission(submission: ReportSubmission): SubmissionR
     replyTo: user as string,
     assets: systems,
     observedAt: observedAt ?? now.toISOString(),
+    indicators,
     dataClasses,
   } satisfies ReportInput;
   const viewId = submission.viewId;
@@ -447,5 +483,6 @@ export function parseReportSubmission(submission: ReportSubmission): SubmissionR
       : {}),
     ...(message ? { message } : {}),
     ...(decoded === false ? { metadataUnreadable: true } : {}),
+    indicatorCounts: counts,
   };
 }

@@ -123,6 +123,12 @@ export const determineUpdate = defineUpdate<CaseView, [DeterminationInput]>('det
 export const recordScopeUpdate = defineUpdate<CaseView, [ScopeInput]>('recordScope');
 /** Overrule the automated category and/or severity; the automated answer stays on the case for the audit. */
 export const overrideUpdate = defineUpdate<CaseView, [OverrideInput]>('override');
+export interface ConfirmInput extends ActorInput {
+  /** Why the proposal stands, in a few words (optional). */
+  note?: string;
+}
+/** Confirm the triage Warden proposed (category, severity, page, or closing as a false alarm): the case goes on. */
+export const confirmTriageUpdate = defineUpdate<CaseView, [ConfirmInput]>('confirmTriage');
 
 export const caseViewQuery = defineQuery<CaseView>('caseView');
 
@@ -143,9 +149,18 @@ export const WardenStatus = defineSearchAttributeKey('WardenStatus', SearchAttri
 export const WardenSeverity = defineSearchAttributeKey('WardenSeverity', SearchAttributeType.KEYWORD);
 export const WardenCategory = defineSearchAttributeKey('WardenCategory', SearchAttributeType.KEYWORD);
 export const WardenQueue = defineSearchAttributeKey('WardenQueue', SearchAttributeType.KEYWORD);
+/** The category Warden decided at triage, before any human changed it: what the trust loop measures. */
+export const WardenAutoCategory = defineSearchAttributeKey('WardenAutoCategory', SearchAttributeType.KEYWORD);
+/** Set when a closed case was judged by a human: "agreed" (confirmed, or worked with the category standing) or "overridden". */
+export const WardenVerdict = defineSearchAttributeKey('WardenVerdict', SearchAttributeType.KEYWORD);
+/**
+ * The case's campaign anchors (src/domain/campaign.ts), at most MAX_CAMPAIGN_ANCHORS: the intake
+ * files a report to the open case that holds any of its anchors (src/intake/filing.ts).
+ */
+export const WardenCampaign = defineSearchAttributeKey('WardenCampaign', SearchAttributeType.KEYWORD_LIST);
 
-/** Registered with the server at start (`--search-attribute NAME=Keyword`). */
-export const SEARCH_ATTRIBUTES = [WardenStatus, WardenSeverity, WardenCategory, WardenQueue];
+/** Registered with the server at start (`--search-attribute NAME=Keyword`; WardenCampaign is a KeywordList). */
+export const SEARCH_ATTRIBUTES = [WardenStatus, WardenSeverity, WardenCategory, WardenQueue, WardenCampaign];
 
 /** The workflow id of a case: readable in the Temporal UI, derived from the case id alone. */
 export function workflowIdFor(caseId: string): string {

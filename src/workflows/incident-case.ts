@@ -25,6 +25,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  addCampaignAnchors,
   addReport,
   assessSeverity,
   atOrAbove,
@@ -55,6 +56,10 @@ import {
   pendingDeterminations,
   regimeFacts,
   regulatoryFlags,
+  reporterRoute,
+  routeToQueue,
+  trustFor,
+  type MeasuredAgreement,
   type PendingDetermination,
   newCase,
   type Policy,
@@ -66,11 +71,13 @@ import {
   upgradePolicySnapshot,
   viewOf,
 } from '../domain';
+import { incompleteIndicators } from '../domain/indicators';
 import type { CaseSummary, ReporterNotice, WardenActivities } from '../activities';
 import { partyAcknowledgedSignal, partyReleasedSignal, thirdPartyCoordination } from './third-party';
 import {
   acknowledgeUpdate,
   assignUpdate,
+  confirmTriageUpdate,
   type CaseInput,
   caseViewQuery,
   closeUpdate,
@@ -89,8 +96,11 @@ import {
   reportSignal,
   reportsSignal,
   signOffUpdate,
+  WardenAutoCategory,
+  WardenCampaign,
   WardenCategory,
   WardenQueue,
+  WardenVerdict,
   WardenSeverity,
   WardenStatus,
   partyWorkflowId,
@@ -98,7 +108,7 @@ import {
   type CaseMetricsSinks,
 } from './definitions';
 
-const { classifyReport, runRecoveryCheck } = proxyActivities<WardenActivities>({
+const { classifyReport, measureAgreement, runRecoveryCheck } = proxyActivities<WardenActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
 });
@@ -185,7 +195,22 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       ...(state.severity ? [{ key: WardenSeverity, value: state.severity }] : []),
       ...(categoryOf(state) ? [{ key: WardenCategory, value: categoryOf(state)! }] : []),
       ...(state.queue ? [{ key: WardenQueue, value: state.queue }] : []),
+      ...(state.campaign?.length ? [{ key: WardenCampaign, value: state.campaign }] : []),
+      ...(state.classification ? [{ key: WardenAutoCategory, value: state.classification.category }] : []),
+      ...(state.closure && verdict() ? [{ key: WardenVerdict, value: verdict()! }] : []),
     ]);
+  }
+
+  /**
+   * Whether a human judged Warden's category, for the trust loop: "overridden" when a human
+   * changed it, "agreed" when a human confirmed it or worked the case with it standing; none when
+   * no human looked (an automatic close).
+   */
+  function verdict(): 'agreed' | 'overridden' | undefined {
+    if (!state.classification) return undefined;
+    if (categoryOf(state) !== state.classification.category) return 'overridden';
+    const humans = state.proposal?.decided || state.acknowledgedBy || (state.closure && state.closure.by !== WARDEN);
+    return humans ? 'agreed' : undefined;
   }
 
   // ── Handlers ────────────────────────────────────────────────────────────────────────────────
@@ -199,6 +224,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     if (state.recentReportIds.length > RECENT_REPORT_IDS) state.recentReportIds.shift();
     const first = state.reportCount === 0;
     addReport(state, report);
+    // New campaign anchors are made searchable at once: the intake files the campaign's next reports here.
+    if (addCampaignAnchors(state, report.campaign)) syncSearchAttributes();
     reportsThisRun += 1;
     if (first) note(report.reporter, 'report received', `${report.source}: ${report.title}`);
     else {
@@ -206,6 +233,9 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         note(report.reporter, `duplicate report folded in (${state.reportCount} reports)`, `${report.source}: ${report.reportId}`);
       if (state.stage === 'closed') note(WARDEN, 'report arrived after closure', 'kept as evidence on the closed case');
     }
+    // A folded report's indicators are merged into the case's: say when some were not kept, so a human knows they were not checked.
+    const incomplete = incompleteIndicators(report.indicatorCounts);
+    if (incomplete && state.reportCount <= 20) note(WARDEN, 'report has indicators Warden did not keep', `${report.reportId}: ${incomplete}`);
     factsChanged = true;
   }
   setHandler(reportSignal, receive);
@@ -559,6 +589,25 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   );
 
   setHandler(
+    confirmTriageUpdate,
+    ({ actor, note: comment }) => {
+      const proposal = state.proposal!;
+      proposal.decided = { by: actor, at: at(), how: 'confirmed', ...(comment ? { note: comment } : {}) };
+      note(actor, proposal.autoClose ? `confirmed: close as false alarm (${proposal.autoClose.rule})` : `confirmed triage: ${proposal.category}, ${proposal.severity ?? 'unscored'}`, comment);
+      cardDirty = true;
+      return viewOf(state);
+    },
+    {
+      validator: ({ actor }) => {
+        refuse(allowed(actor, 'override'));
+        if (!state.proposal) refuse(`nothing to confirm: Warden decided the triage of ${state.caseId} alone (${state.trust?.why ?? 'no proposal was made'})`);
+        const d = state.proposal!.decided;
+        if (d) refuse(`the triage was already ${d.how} by ${d.by} at ${d.at}`);
+      },
+    },
+  );
+
+  setHandler(
     overrideUpdate,
     ({ actor, reason, category, severity }) => {
       const was = { category: categoryOf(state), severity: state.severity };
@@ -569,6 +618,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       ].filter(Boolean);
       note(actor, `override: ${changes.join(', ')}`, reason);
       if (severity) state.severity = severity;
+      if (state.proposal && !state.proposal.decided) state.proposal.decided = { by: actor, at: at(), how: 'overridden', note: reason };
       cardDirty = true;
       syncSearchAttributes();
       return viewOf(state);
@@ -576,7 +626,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     {
       validator: ({ actor, reason, category, severity }) => {
         refuse(allowed(actor, 'override'));
-        refuse(requireStage('override', HUMAN_ACTION_STAGES.filter((s) => s !== 'triage')));
+        const waiting = state.stage === 'triage' && state.proposal && !state.proposal.decided;
+        if (!waiting) refuse(requireStage('override', HUMAN_ACTION_STAGES.filter((s) => s !== 'triage')));
         if (!category && !severity) refuse('override: give a category, a severity, or both');
         if (category && !policy.taxonomy.some((c) => c.id === category))
           refuse(`unknown category "${category}" (taxonomy: ${policy.taxonomy.map((c) => c.id).join(', ')})`);
@@ -681,7 +732,12 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   }
 
   async function tellReporters(notice: ReporterNotice, text: string): Promise<void> {
-    const reporters = state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id] }));
+    // A false alarm closed at validation has no queue yet: its notices go where the case would have gone.
+    const queue = state.queue ?? routeToQueue(policy, categoryOf(state) ?? state.proposal?.category ?? policy.defaultCategory, state.assets).queue;
+    const queueChannel = policy.queues.find((q) => q.id === queue)?.slackChannel;
+    const all = state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id], route: reporterRoute(id, policy, queueChannel) }));
+    for (const r of all) if (r.route.via !== 'mail' && r.route.via !== 'slack-dm') note(WARDEN, `reporter ${r.id}: ${r.route.via === 'none' ? 'not told' : `told in ${r.route.to}`} (${notice})`, r.route.because);
+    const reporters = all.filter((r) => r.route.via !== 'none');
     await eachRecipient(reporters, (batch) =>
       sideEffect(`reporter notice (${notice})`, () => notify.notifyReporters({ caseId: state.caseId, title: state.title, reporters: batch, notice, text })),
     );
@@ -692,12 +748,21 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   async function validate(): Promise<void> {
     moveTo('validating', WARDEN, 'checking the report against the policy');
     const report = state.firstReport!;
-    const verdict = matchFalseAlarm(report, policy);
-    if (verdict?.notApplied) note(WARDEN, `false-alarm rule ${verdict.rule} matched but not applied`, `${verdict.notApplied}: a human decides`);
-    else if (verdict) {
-      closeCase(WARDEN, 'false-alarm', `false-alarm rule ${verdict.rule}`);
-      await tellReporters('false-alarm', verdict.explanation);
-      return;
+    const falseAlarm = matchFalseAlarm(report, policy);
+    if (falseAlarm?.notApplied) note(WARDEN, `false-alarm rule ${falseAlarm.rule} matched but not applied`, `${falseAlarm.notApplied}: a human decides`);
+    else if (falseAlarm) {
+      // Closing without a human is trusted per category: below the bar, Warden proposes it instead.
+      const category = policy.falseAlarms.find((r) => r.id === falseAlarm.rule)?.category ?? policy.defaultCategory;
+      const trust = trustFor(category, await agreementOf(category), policy);
+      state.trust = trust;
+      if (trust.mode === 'act') {
+        note(WARDEN, `false-alarm rule ${falseAlarm.rule} applies`, trust.why);
+        closeCase(WARDEN, 'false-alarm', `false-alarm rule ${falseAlarm.rule}`);
+        await tellReporters('false-alarm', falseAlarm.explanation);
+        return;
+      }
+      state.proposal = { at: at(), because: trust.why, category, page: false, autoClose: { rule: falseAlarm.rule, explanation: falseAlarm.explanation } };
+      note(WARDEN, `proposed: close as false alarm (${falseAlarm.rule})`, `${trust.why}; a human confirms (warden confirm ${state.caseId})`);
     }
     if (patched(ASK_FOR_MISSING_FIELDS)) {
       const missing = missingFields(report, policy);
@@ -713,43 +778,96 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     moveTo('triage', WARDEN, 'report is valid and not a known false alarm');
   }
 
+  /** The measured agreement for a category; unmeasured when it cannot be read (the policy's untilMeasured applies). */
+  async function agreementOf(category: string): Promise<MeasuredAgreement | undefined> {
+    try {
+      return await measureAgreement({ category });
+    } catch (err) {
+      note(WARDEN, 'agreement could not be measured', err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
+      return undefined;
+    }
+  }
+
   async function triage(): Promise<void> {
     const first = state.firstReport!;
+    if (state.proposal?.autoClose) return awaitConfirmation();
     const text = { title: first.title, description: first.description, categoryHint: first.categoryHint, source: first.source };
     let classification: Classification;
     try {
-      classification = await classifyReport(text, { taxonomy: policy.taxonomy, defaultCategory: policy.defaultCategory });
+      classification = await classifyReport(text, { taxonomy: policy.taxonomy, defaultCategory: policy.defaultCategory, classification: policy.classification });
     } catch (err) {
       // The classifier is a door to the world and may fail; the rules engine is pure and cannot.
       note(WARDEN, 'classifier failed; using the rules engine', err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
       classification = classifyByRules(text, policy);
     }
     if (state.stage !== 'triage') return; // closed by a human while classifying
-    const answer = triageFacts({ ...state, ...text, reportCount: state.reportCount }, policy, classification);
-    state.classification = classification;
-    note(WARDEN, `categorized as ${classification.category}`, `${classification.classifier} v${classification.classifierVersion}: ${classification.rationale}`);
-    const newClasses = answer.dataClassesFound.filter((d) => !state.dataClasses.includes(d.dataClass));
+    const facts = { ...state, ...text, sourceType: first.sourceType, sourceTypes: first.sourceTypes, affected: state.affected ?? first.affected, reportCount: state.reportCount };
+    // The category first (a structured source's own type decides it), then its measured agreement.
+    const decided = triageFacts(facts, policy, { classification }).classification;
+    const answer = triageFacts(facts, policy, { classification: decided, agreement: await agreementOf(decided.category) });
+    if (state.stage !== 'triage') return;
+    state.classification = answer.classification;
+    state.trust = answer.trust;
+    const c = answer.classification;
+    note(WARDEN, `categorized as ${c.category}`, `${c.classifier} v${c.classifierVersion} (confidence ${Math.round(c.confidence * 100)}%): ${c.rationale}`);
+    for (const a of answer.facts.assetsNamed)
+      if (!state.assets.includes(a.asset)) {
+        state.assets.push(a.asset);
+        note(WARDEN, `asset involved: ${a.asset}`, `the report names it (${a.from})`);
+      }
+    const newClasses = answer.dataClasses.filter((d) => !state.dataClasses.includes(d.dataClass));
     if (newClasses.length) {
       state.dataClasses.push(...newClasses.map((d) => d.dataClass));
-      note(WARDEN, `data involved: ${newClasses.map((d) => d.dataClass).join(', ')}`, newClasses.map((d) => `the report says "${d.phrase}"`).join('; '));
+      note(WARDEN, `data involved: ${newClasses.map((d) => d.dataClass).join(', ')}`, newClasses.map((d) => d.from).join('; '));
+    }
+    state.signals = answer.facts.signals;
+    if (answer.facts.signals.length) note(WARDEN, `activity seen: ${answer.facts.signals.map((x) => x.signal).join(', ')}`, answer.facts.signals.map((x) => `${x.signal}: ${x.from}`).join('; '));
+    if (answer.affected) {
+      state.affectedFound = answer.affected;
+      note(WARDEN, `${answer.affected.count.toLocaleString('en-US')} people or records affected`, answer.affected.from);
     }
     rescore();
     state.queue = answer.queue;
     note(WARDEN, `routed to queue ${answer.queue}`, answer.routedBecause);
     state.forensics = answer.forensics;
-    if (patched(REGULATORY_TRIGGERS)) reviewRegimes();
-    else {
-      state.regulatoryFlags = answer.regulatoryFlags;
-      if (answer.regulatoryFlags.length) {
-        note(WARDEN, 'regulatory regimes flagged', answer.regulatoryFlags.map((f) => `${f.name} (${f.deadline}): ${f.because}`).join('; '));
-        if (patched(REGULATORY_CLOCKS))
-          for (const clock of startClocks(answer.regulatoryFlags, policy, clockAnchors(state.openedAt, [], []), state.clocks)) {
-            state.clocks.push(clock);
-            note(WARDEN, `clock started: ${clock.name}`, `aware at ${clock.awareAt}; due ${clock.dueAt}; owners ${clock.owners.join(', ')}`);
-          }
-      }
+    reviewRegimes();
+    syncSearchAttributes();
+    if (answer.confirmBecause) {
+      state.proposal = {
+        at: at(),
+        because: answer.confirmBecause,
+        category: c.category,
+        severity: state.severity,
+        page: answer.page,
+        ...(c.candidates?.length ? { candidates: c.candidates } : {}),
+      };
+      note(WARDEN, `proposed: ${c.category}, ${state.severity}${answer.page ? ', paged' : ''}`, `${answer.confirmBecause}; a human confirms or overrides (warden confirm ${state.caseId})`);
+      // A page that is due goes out now: waiting silently for a confirmation at 3 a.m. helps no one.
+      if (answer.page) await pageOnCall('the proposed severity is at or above the paging threshold; the page asks for the triage to be confirmed');
+      return awaitConfirmation();
     }
+    note(WARDEN, 'triage decided alone', answer.trust.why);
     moveTo('categorized', WARDEN);
+  }
+
+  /** A proposal waits for a human: confirmed or overridden it goes on; a proposed false alarm closes. */
+  async function awaitConfirmation(): Promise<void> {
+    await publishCard();
+    await condition(() => !!state.proposal?.decided || state.stage !== 'triage');
+    if (state.stage !== 'triage') return;
+    const proposal = state.proposal!;
+    if (proposal.autoClose && proposal.decided?.how === 'confirmed') {
+      closeCase(proposal.decided.by, 'false-alarm', `false-alarm rule ${proposal.autoClose.rule}, confirmed`);
+      await tellReporters('false-alarm', proposal.autoClose.explanation);
+      return;
+    }
+    if (proposal.autoClose) {
+      // Overridden: not the false alarm it looked like; triage it as any other report.
+      state.proposal = { ...proposal, autoClose: undefined };
+      return;
+    }
+    rescore();
+    moveTo('categorized', proposal.decided!.by, `triage ${proposal.decided!.how}`);
   }
 
   /**
@@ -785,7 +903,10 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   /** Re-assess severity from the facts so far; records a change with its factors. */
   function rescore(): void {
-    const assessment = assessSeverity(state, policy);
+    const assessment = assessSeverity(
+      { ...state, category: categoryOf(state), signals: state.signals, affected: state.affected !== undefined ? { count: state.affected, from: 'recorded by a responder' } : state.affectedFound },
+      policy,
+    );
     const previous = state.severity;
     state.assessment = assessment;
     // A severity a human set stands; the automated assessment is still kept for the audit.
@@ -801,16 +922,19 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     }
   }
 
+  async function pageOnCall(why: string): Promise<void> {
+    if (await sideEffect('page on-call', () => notify.pageOnCall({ summary: summary(), action: 'trigger' }))) {
+      state.paged = true;
+      note(WARDEN, 'paged on-call', why);
+    }
+  }
+
   async function beginResponse(): Promise<void> {
     // The page goes first: the on-call is woken before the card is posted, not after.
     const pageFirst = patched(PAGE_BEFORE_CARD);
     if (!pageFirst) await publishCard();
-    if (state.severity && atOrAbove(state.severity, policy.paging.pageAtOrAbove)) {
-      if (await sideEffect('page on-call', () => notify.pageOnCall({ summary: summary(), action: 'trigger' }))) {
-        state.paged = true;
-        note(WARDEN, 'paged on-call', `severity ${state.severity} is at or above the paging threshold ${policy.paging.pageAtOrAbove}`);
-      }
-    }
+    if (state.severity && atOrAbove(state.severity, policy.paging.pageAtOrAbove) && !state.paged)
+      await pageOnCall(`severity ${state.severity} is at or above the paging threshold ${policy.paging.pageAtOrAbove}`);
     if (pageFirst) await publishCard();
     await tellReporters('received', `Thank you for your report. Case ${state.caseId} is with the ${state.queue} queue.`);
     const sla = policy.slas[state.severity!];

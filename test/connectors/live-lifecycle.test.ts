@@ -90,6 +90,8 @@ describe('a case through the live connectors', () => {
       expect(atMonitoring.summary).toMatch(/^Recovery gate passed at .* Recovery may begin\.$/);
       // Card data: the PCI DSS clock runs until the filing is recorded; then the case may close.
       await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'pci-dss/notify-acquirer', reference: 'ACQ-7781' }] });
+      // payments-db holds personal data too (the inventory says so): the GDPR clock runs as well.
+      await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'gdpr-art33/notify-authority', reference: 'DPA-2026-0107' }] });
       await handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'keys rotated', review: { summary: 'Card data exposed from payments-db', rootCause: 'public snapshot', impact: 'no card data accessed', lessons: 'block public snapshots', followUps: [{ action: 'SCP against public snapshots', owner: 'dave' }] } }] });
       const closed = (await handle.result()) as CaseView;
       expect(closed.timeline.filter((t) => t.action.endsWith(' failed'))).toEqual([]);
@@ -110,7 +112,8 @@ describe('a case through the live connectors', () => {
       const casePage = pd.eventsFor(`warden-${caseId}`).map((e) => e.event_action);
       // (the trigger is sent twice: the first answer was lost in a timeout; the dedup key makes it one incident)
       expect(casePage[0]).toBe('trigger');
-      expect((pd.eventsFor(`warden-${caseId}`)[0].payload as { severity: string }).severity).toBe('critical'); // SEV1, by the policy's paging.priority
+      // Card data exposed from a critical asset: SEV2 (exposure 15 + critical 35 + regulated 15), paged as "error" by the policy's paging.priority
+      expect((pd.eventsFor(`warden-${caseId}`)[0].payload as { severity: string }).severity).toBe('error');
       expect(casePage.slice(-2)).toEqual(['acknowledge', 'resolve']);
       const incidents = pd.incidents.filter((i) => JSON.stringify(i).includes(caseId));
       expect(incidents).toHaveLength(2);

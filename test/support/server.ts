@@ -38,7 +38,8 @@ export async function startDevServer(opts: { port?: number; dbFile?: string } = 
   const args = [
     'server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port),
     '--http-port', String(await freePort()), '--metrics-port', String(await freePort()), '--log-level', 'error',
-    ...['WardenStatus', 'WardenSeverity', 'WardenCategory', 'WardenQueue'].flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
+    ...['WardenStatus', 'WardenSeverity', 'WardenCategory', 'WardenQueue', 'WardenAutoCategory', 'WardenVerdict'].flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
+    '--search-attribute', 'WardenCampaign=KeywordList',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
   ];
   // The server's own log goes to a file (WARDEN_TEST_SERVER_LOG, else a temp file), not the test output.

@@ -10,6 +10,9 @@
  *   title        annotations.summary, else labels.alertname
  *   description  annotations.description, then the labels and the links back
  *   assets       labels instance (without its :port), host, pod, service
+ *   sourceType   labels.alertname (the alerting rule's name, e.g. "SSHBruteForce"), for the
+ *                policy's sourceTypes.alertmanager: the rule is the alert's type, and its name is
+ *                the one label every alert carries
  *   externalId   the alert's fingerprint (Alertmanager's hash of its label set)
  *   fingerprint  "alertmanager:" + groupKey | alertname | instance (one case per alert of a group)
  *   observedAt   startsAt
@@ -18,7 +21,7 @@
 import { z } from 'zod';
 import type { Report } from '../../domain';
 import { normalizedReport, type WebhookSource } from '../sources';
-import { assetNames, clip, dedupeKey, firstText, header, isoFromText, LIMITS, oneLine, paragraphs, parseBody, rfc3339, tokenCheck, type TokenOptions } from './shared';
+import { assetNames, clip, dedupeKey, firstText, header, isoFromText, LIMITS, oneLine, paragraphs, parseBody, rfc3339, sourceTypeFields, tokenCheck, type TokenOptions } from './shared';
 
 export const ALERTMANAGER_PATH = '/webhooks/alertmanager';
 export const ALERTMANAGER_SOURCE = 'alertmanager';
@@ -101,6 +104,7 @@ function toReport(message: Message, alert: Alert) {
     reporter: clip(`alertmanager:${message.receiver}`, LIMITS.reporter),
     assets: assetNames([labels.instance && instanceHost(labels.instance), labels.host, labels.pod, labels.service]),
     observedAt: isoFromText(alert.startsAt),
+    ...sourceTypeFields([labels.alertname ?? message.commonLabels.alertname]),
     ...(alert.fingerprint ? { externalId: clip(alert.fingerprint, LIMITS.externalId) } : {}),
     fingerprint: dedupeKey(ALERTMANAGER_SOURCE, message.groupKey, alertname, labels.instance),
   };

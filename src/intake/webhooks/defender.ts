@@ -18,7 +18,11 @@
  *   indicators   ipEvidence.ipAddress, urlEvidence.url, fileEvidence.fileDetails.sha256
  *   externalId   id; fingerprint "defender:" + (providerAlertId or id)
  *   observedAt   firstActivityDateTime, else createdDateTime
- *   categoryHint from `category` where it maps clearly onto the taxonomy (CATEGORY_HINTS)
+ *   sourceType   category (MITRE tactic style: Execution, CredentialAccess, Ransomware...), for the
+ *                policy's sourceTypes.defender; sourceTypes adds "<serviceSource>/<category>"
+ *                (the same category means different things from Defender for Endpoint and from
+ *                Defender for Cloud Apps) and "technique:<id>" for each of mitreTechniques. The
+ *                table decides the category; the adapter sends no categoryHint of its own.
  *   reporter     "defender:<serviceSource>", source "defender"
  */
 import { z } from 'zod';
@@ -38,6 +42,7 @@ import {
   optionalText,
   paragraphs,
   parseValue,
+  sourceTypeFields,
   TOKEN_HEADER,
   tokenCheck,
   type TokenOptions,
@@ -46,19 +51,6 @@ import {
 
 export const DEFENDER_PATH = '/webhooks/defender';
 export const DEFENDER_SOURCE = 'defender';
-
-/**
- * Graph alert categories (MITRE ATT&CK tactics and a few of Microsoft's own) that name one of
- * the default taxonomy's categories without doubt. Anything else gives no hint: the classifier
- * decides from the words, as for any report.
- */
-export const CATEGORY_HINTS: Readonly<Record<string, string>> = {
-  Malware: 'malware',
-  Ransomware: 'malware',
-  InitialAccess: 'credential-compromise',
-  CredentialAccess: 'credential-compromise',
-  Exfiltration: 'data-exposure',
-};
 
 const ODATA = '@odata.type';
 const evidenceType = (name: string) => `#microsoft.graph.security.${name}`;
@@ -129,7 +121,6 @@ function toReport(alert: Alert) {
     alert.mitreTechniques?.length ? `MITRE ${alert.mitreTechniques.join(', ')}` : undefined,
     alert.serviceSource && `from ${alert.serviceSource}${alert.detectionSource ? ` (${alert.detectionSource})` : ''}`,
   ].filter(Boolean);
-  const hint = alert.category ? CATEGORY_HINTS[alert.category] : undefined;
   return {
     title: oneLine(firstText(alert.title) ?? `Microsoft security alert ${alert.id}`, LIMITS.title),
     description: paragraphs(
@@ -146,6 +137,10 @@ function toReport(alert: Alert) {
     observedAt: isoFromText(alert.firstActivityDateTime) ?? isoFromText(alert.createdDateTime) ?? new Date().toISOString(),
     externalId: clip(alert.id, LIMITS.externalId),
     fingerprint: dedupeKey(DEFENDER_SOURCE, firstText(alert.providerAlertId, alert.id)),
-    ...(hint ? { categoryHint: hint } : {}),
+    ...sourceTypeFields([
+      alert.category,
+      alert.category && alert.serviceSource ? `${alert.serviceSource}/${alert.category}` : undefined,
+      ...(alert.mitreTechniques ?? []).map((t) => (t.trim() ? `technique:${t.trim()}` : undefined)),
+    ]),
   };
 }

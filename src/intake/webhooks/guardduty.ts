@@ -16,6 +16,8 @@
  *   users        resource.accessKeyDetails.userName
  *   indicators   service.action: every remoteIpDetails.ipAddressV4/V6, and domains
  *                (dnsRequestAction.domain, awsApiCallAction.domainDetails.domain)
+ *   sourceType   the finding type (ThreatPurpose:ResourceTypeAffected/ThreatFamilyVariant.Artifact,
+ *                e.g. "Exfiltration:S3/AnomalousBehavior"), for the policy's sourceTypes.guardduty
  *   externalId   finding id
  *   fingerprint  "guardduty:" + finding id: a re-occurrence keeps the id (GuardDuty updates the
  *                finding and counts it), so it joins the same case as further evidence
@@ -39,6 +41,7 @@ import {
   optionalText,
   paragraphs,
   parseValue,
+  sourceTypeFields,
   TOKEN_HEADER,
   tokenCheck,
   type TokenOptions,
@@ -161,6 +164,7 @@ function toReport(finding: Finding, eventTime: string | undefined) {
     users: userNames([userName]),
     indicators: indicators.toJSON(),
     observedAt: isoFromText(service.eventLastSeen) ?? isoFromText(finding.updatedAt) ?? isoFromText(eventTime) ?? new Date().toISOString(),
+    ...sourceTypeFields([finding.type]),
     externalId: clip(finding.id, LIMITS.externalId),
     fingerprint: dedupeKey(GUARDDUTY_SOURCE, finding.id),
   };

@@ -14,6 +14,14 @@
  *   assets       resources[].name (else .uid), device.hostname (else .name)
  *   indicators   observables by type_id: 1 Hostname → domains, 2 IP Address → ips,
  *                6 URL String → urls, 8 Hash → hashes (others are not indicators here)
+ *   sourceType   for the policy's sourceTypes.ocsf, the first of these, and sourceTypes the rest:
+ *                each of finding_info.types (as the producer wrote it, e.g. Security Hub's
+ *                "TTPs/Defense Evasion/Stealth:IAMUser-CloudTrailLoggingDisabled"); then, from
+ *                finding_info.attacks and attacks, "technique:<uid>" of each sub-technique and
+ *                technique and "tactic:<name>" and "tactic:<uid>" of each tactic; then
+ *                "analytic:<finding_info.analytic.name>". class_uid and type_uid are not among
+ *                them: this source takes Detection Findings only, so they say nothing of the kind.
+ *                ATT&CK values are read leniently: one that is not text is skipped, not refused.
  *   externalId   finding_info.uid; fingerprint "ocsf:" + finding_info.uid
  *   observedAt   time (epoch ms)
  *   reporter     "ocsf:<vendor> <product>", source "ocsf"
@@ -35,6 +43,7 @@ import {
   optionalText,
   paragraphs,
   parseValue,
+  sourceTypeFields,
   TOKEN_HEADER,
   tokenCheck,
   type TokenOptions,
@@ -156,5 +165,40 @@ function toReport(finding: Finding) {
     observedAt: isoFromMs(finding.time),
     externalId: clip(info.uid, LIMITS.externalId),
     fingerprint: dedupeKey(OCSF_SOURCE, info.uid),
+    ...sourceTypeFields(findingTypes(finding)),
   };
+}
+
+/** The finding's source types, most telling first (see the header). */
+export function findingTypes(finding: Pick<Finding, 'finding_info'> & { attacks?: unknown }): string[] {
+  const info = finding.finding_info;
+  const analytic = text(field(info.analytic, 'name'));
+  return [...(info.types ?? []), ...attackTypes([...list(info.attacks), ...list(finding.attacks)]), ...(analytic ? [`analytic:${analytic}`] : [])];
+}
+
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+const field = (value: unknown, key: string): unknown =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+
+/**
+ * ATT&CK source types of OCSF attack objects: the sub-techniques and techniques first (the most
+ * telling), then the tactics, by name and by uid (OCSF 1.0's `tactics` list as well as `tactic`).
+ */
+export function attackTypes(attacks: unknown[]): string[] {
+  const techniques: string[] = [];
+  const tactics: string[] = [];
+  for (const attack of attacks) {
+    for (const t of [field(attack, 'sub_technique'), field(attack, 'technique')]) {
+      const uid = text(field(t, 'uid'));
+      if (uid) techniques.push(`technique:${uid}`);
+    }
+    for (const t of [field(attack, 'tactic'), ...list(field(attack, 'tactics'))]) {
+      const name = text(field(t, 'name'));
+      const uid = text(field(t, 'uid'));
+      if (name) tactics.push(`tactic:${name}`);
+      if (uid) tactics.push(`tactic:${uid}`);
+    }
+  }
+  return [...techniques, ...tactics];
 }

@@ -24,6 +24,8 @@ export const LIMITS = {
   externalId: 300,
   fingerprint: 300,
   categoryHint: 100,
+  sourceType: 200,
+  sourceTypes: 20,
   domain: 253,
   /** Not a ReportInput limit: a sanity bound per indicator kind from one payload. */
   indicatorsPerKind: 1_000,
@@ -155,6 +157,16 @@ export function names(values: Iterable<string | null | undefined>, each: number,
 
 export const assetNames = (values: Iterable<string | null | undefined>) => names(values, LIMITS.asset, LIMITS.assets);
 export const userNames = (values: Iterable<string | null | undefined>) => names(values, LIMITS.user, LIMITS.users);
+/**
+ * The report's source-type fields (ReportInput.sourceType and sourceTypes) from the tool's
+ * candidates, most telling first: the first with text is `sourceType`, the others (distinct,
+ * clipped, at most 20) `sourceTypes`. Blank candidates are dropped; none gives neither field.
+ */
+export function sourceTypeFields(candidates: Iterable<string | null | undefined>): { sourceType?: string; sourceTypes?: string[] } {
+  const [sourceType, ...more] = names(candidates, LIMITS.sourceType, LIMITS.sourceTypes + 1);
+  if (sourceType === undefined) return {};
+  return more.length ? { sourceType, sourceTypes: more } : { sourceType };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Indicators

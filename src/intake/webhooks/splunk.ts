@@ -18,6 +18,8 @@
  *   assets       result.host
  *   users        result.user
  *   indicators   result.src_ip, dest_ip, src, dest (when IPs), domain, url, file_hash
+ *   sourceType   search_name (the saved search is the alert's type; an unsaved one has none), for
+ *                the policy's sourceTypes.splunk
  *   externalId   sid
  *   fingerprint  "splunk:" + search_name | host; an unsaved search has no stable name, so its
  *                sid is the key (each run its own case, rather than every unsaved search in one)
@@ -39,6 +41,7 @@ import {
   optionalText,
   paragraphs,
   parseBody,
+  sourceTypeFields,
   textValues,
   tokenCheck,
   type TokenOptions,
@@ -119,6 +122,7 @@ function toReport(payload: Payload, now: number) {
     users: userNames(field('user')),
     indicators: indicators.toJSON(),
     observedAt: splunkTime(result._time) ?? new Date(now).toISOString(),
+    ...sourceTypeFields([searchName]),
     externalId: clip(payload.sid, LIMITS.externalId),
     fingerprint: searchName ? dedupeKey(SPLUNK_SOURCE, searchName, hosts.join(',')) : dedupeKey(SPLUNK_SOURCE, 'sid', payload.sid),
   };
