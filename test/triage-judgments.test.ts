@@ -150,4 +150,13 @@ describe("the runbook's judgments (triage with the default policy)", () => {
     expect(answer.dataClasses.map((d) => d.dataClass)).toEqual(expect.arrayContaining(['personal', 'payment']));
     expect(answer.dataClasses.find((d) => d.dataClass === 'payment')?.from).toMatch(/card numbers/);
   });
+
+  test('accounts the words name join the accounts affected; ordinary words after "user" do not', () => {
+    const answer = triage(
+      { title: 'Multiple failed logins followed by successful root login', description: 'Then the account "svc-backup" and user j.doe were used; an unauthorized user accessed the mailbox.', assets: [], users: [], dataClasses: [] },
+      policy,
+    );
+    expect(answer.users.sort()).toEqual(['j.doe', 'root', 'svc-backup']);
+    expect(answer.facts.usersNamed.find((u) => u.user === 'root')?.from).toMatch(/root login/);
+  });
 });

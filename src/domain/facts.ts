@@ -7,6 +7,7 @@
  * - data kinds: the report's `dataClasses`, the classes each named asset holds (the inventory's
  *   `dataClasses`), and kinds the text names (SSNs, card numbers, PHI, credentials);
  * - inventory assets named in the text (whole words; exact ids, not prefix patterns);
+ * - accounts named in the text ("user jdoe", "a successful root login");
  * - activity signals the policy names (successful login after failures, beaconing, encryption of
  *   files, data staged or sent out…), by their phrases.
  *
@@ -39,6 +40,8 @@ export interface ReportFacts {
   dataClasses: DataClassFact[];
   /** Inventory assets the text names that the report's `assets` field did not. */
   assetsNamed: { asset: string; from: string }[];
+  /** Accounts the text names ("user jdoe", "the account svc-backup", "a root login") that the `users` field did not. */
+  usersNamed: { user: string; from: string }[];
   signals: SignalFact[];
 }
 
@@ -119,6 +122,32 @@ export function assetsInText(text: string, policy: Pick<Policy, 'assets'>): { as
   return [...found].map(([asset, from]) => ({ asset, from }));
 }
 
+// ── Accounts named in the text ─────────────────────────────────────────────────────────────
+
+/** An account id after "user", "account"…: quoted, or shaped like one (a digit, a dot, a dash, an underscore or an @ in it). */
+const ACCOUNT = /\b(?:user(?:name)?|account|login|mailbox|service account)\s*:?\s+(?:["'“‘]([a-z][a-z0-9._@-]{1,63})["'”’]|([a-z][a-z0-9]*[._@-][a-z0-9._@-]*[a-z0-9]|[a-z]+\d[a-z0-9]*)\b)/gi;
+const PRIVILEGED = /\b(root|administrator|domain admin)\s+(?:log ?in|logon|sign[- ]?in|account|access|session)s?\b/gi;
+const NOT_AN_ACCOUNT = new Set([
+  'a', 'an', 'the', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'from', 'with', 'by', 'was', 'were', 'is', 'are', 'has', 'had', 'have', 'that',
+  'this', 'which', 'who', 'whose', 'their', 'his', 'her', 'its', 'our', 'your', 'my', 'credentials', 'information', 'data', 'details', 'attempts',
+  'accounts', 'users', 'names', 'name', 'access', 'activity', 'page', 'portal', 'error', 'errors', 'failures', 'failed', 'successful', 'as', 'after',
+  'before', 'into', 'logins', 'login', 'password', 'passwords', 'number', 'numbers', 'id', 'ids', 'records', 'may', 'could', 'not', 'then', 'being',
+]);
+
+/** Accounts the text names, each with its words (at most 50). */
+export function usersInText(text: string): { user: string; from: string }[] {
+  const t = text.slice(0, MAX_TEXT);
+  const found = new Map<string, string>();
+  for (const re of [PRIVILEGED, ACCOUNT])
+    for (const m of t.matchAll(re)) {
+      const user = (m[1] ?? m[2]).toLowerCase().replace(/[._-]+$/, '');
+      if (user.length < 2 || NOT_AN_ACCOUNT.has(user) || found.has(user)) continue;
+      found.set(user, `text "${m[0].slice(0, 80)}"`);
+      if (found.size >= 50) return [...found].map(([u, from]) => ({ user: u, from }));
+    }
+  return [...found].map(([user, from]) => ({ user, from }));
+}
+
 // ── Activity signals ───────────────────────────────────────────────────────────────────────
 
 /** The policy's activity signals whose phrases the text contains. */
@@ -157,8 +186,10 @@ export function reportFacts(sources: FactSources, policy: Policy): ReportFacts {
     sources.affected !== undefined ? { count: sources.affected, from: 'field affected' } : affectedInText(text);
   if (sources.users.length > (affected?.count ?? 0)) affected = { count: sources.users.length, from: `field users (${sources.users.length} accounts)` };
 
+  const usersNamed = usersInText(text).filter((u) => !sources.users.includes(u.user));
+
   const signals = [...(sources.signals ?? [])];
   for (const s of signalsInText(text, policy)) if (!signals.some((x) => x.signal === s.signal)) signals.push(s);
 
-  return { affected, dataClasses, assetsNamed, signals };
+  return { affected, dataClasses, assetsNamed, usersNamed, signals };
 }

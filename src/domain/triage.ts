@@ -55,6 +55,8 @@ export interface Triage {
   affected?: AffectedFact;
   /** The assets the case is about: the report's, and inventory assets its words name. */
   assets: string[];
+  /** The accounts affected: the report's, and accounts its words name. */
+  users: string[];
   /** Data involved: declared, held by the assets, or named in the words, with where each came from. */
   dataClasses: DataClassFact[];
   /** Whether Warden may act on this alone, and why (the trust loop). */
@@ -106,12 +108,13 @@ export function triage(input: TriageFacts, policy: Policy, options: TriageOption
   const facts = reportFacts({ ...input, signals: [...(input.signals ?? []), ...tableSignals] }, policy);
   const assets = [...input.assets, ...facts.assetsNamed.map((a) => a.asset)];
   const dataClasses = facts.dataClasses.map((d) => d.dataClass);
+  const users = [...input.users, ...facts.usersNamed.map((u) => u.user)];
   const read = opts.classification ?? classifyByRules(input, policy);
   const classification = table && read.classifier !== 'source-type' ? byTable(table, read) : read;
   const assessment = assessSeverity(
     {
       assets,
-      users: input.users,
+      users,
       dataClasses,
       reportCount: input.reportCount ?? 1,
       category: scoringCategory(classification, policy),
@@ -129,7 +132,7 @@ export function triage(input: TriageFacts, policy: Policy, options: TriageOption
     affected: facts.affected?.count,
     declared: input.declared ?? false,
   };
-  const triggers = escalationTriggers({ severity: assessment.severity, assets, users: input.users, regulatedData: assessment.regulatedData }, policy);
+  const triggers = escalationTriggers({ severity: assessment.severity, assets, users, regulatedData: assessment.regulatedData }, policy);
   const trust = trustFor(classification.category, opts.agreement, policy);
   const confirmBecause = classification.needsHuman ?? (trust.mode === 'propose' ? trust.why : undefined);
   return {
@@ -145,6 +148,7 @@ export function triage(input: TriageFacts, policy: Policy, options: TriageOption
     facts,
     affected: facts.affected,
     assets,
+    users,
     dataClasses: facts.dataClasses,
     trust,
     ...(confirmBecause ? { confirmBecause } : {}),

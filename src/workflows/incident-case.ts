@@ -815,6 +815,11 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
         state.assets.push(a.asset);
         note(WARDEN, `asset involved: ${a.asset}`, `the report names it (${a.from})`);
       }
+    const named = answer.facts.usersNamed.filter((u) => !state.users.includes(u.user));
+    if (named.length) {
+      state.users.push(...named.map((u) => u.user));
+      note(WARDEN, `accounts involved: ${named.map((u) => u.user).join(', ')}`, named.map((u) => u.from).join('; '));
+    }
     const newClasses = answer.dataClasses.filter((d) => !state.dataClasses.includes(d.dataClass));
     if (newClasses.length) {
       state.dataClasses.push(...newClasses.map((d) => d.dataClass));
