@@ -11,6 +11,7 @@ export * from './triage';
 export * from './facts';
 export * from './trust';
 export * from './reporters';
+export * from './case-actions';
 export * from './audit';
 export * from './data-classes';
 export * from './clocks';

@@ -29,7 +29,6 @@ import {
   addReport,
   assessSeverity,
   atOrAbove,
-  authorize,
   type Classification,
   classifyByRules,
   type CaseState,
@@ -43,10 +42,6 @@ import {
   isOpen,
   matchFalseAlarm,
   missingFields,
-  missingReview,
-  type Review,
-  rolesOf,
-  SHA256_HEX,
   nextClockEvent,
   startClocks,
   clockAnchors,
@@ -57,6 +52,8 @@ import {
   regimeFacts,
   regulatoryFlags,
   reporterRoute,
+  refusals,
+  ACTIVE_STAGES,
   routeToQueue,
   trustFor,
   type MeasuredAgreement,
@@ -65,8 +62,8 @@ import {
   type Policy,
   type Report,
   record,
+  type Review,
   type Stage,
-  SEVERITIES,
   triage as triageFacts,
   upgradePolicySnapshot,
   viewOf,
@@ -142,8 +139,7 @@ const INCIDENT_RECOVERY_STATUS = 'incident-recovery-status';
 const RECENT_REPORT_IDS = 1_000;
 /** Patch: closing a case also resolves the incident commander's pages. */
 const RESOLVE_COMMANDER_PAGES = 'resolve-commander-pages';
-const ACTIVE: readonly Stage[] = ['responding', 'escalated', 'recovery-gate'];
-const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', ...ACTIVE, 'recovering'];
+const ACTIVE = ACTIVE_STAGES;
 const { caseMetrics } = proxySinks<CaseMetricsSinks>();
 
 export async function incidentCase(input: CaseInput): Promise<CaseView> {
@@ -241,13 +237,10 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   setHandler(reportSignal, receive);
   setHandler(reportsSignal, (reports) => reports.forEach(receive));
 
-  const allowed = (actor: string, action: keyof Policy['permissions']) =>
-    authorize(policy, actor, policy.permissions[action], action === 'deescalate' ? 'de-escalate' : action);
+  /** Validators are the pure refusals of src/domain/case-actions.ts: a refused update leaves no trace in history. */
   const refuse = (reason: string | undefined) => {
     if (reason) throw new Error(reason);
   };
-  const requireStage = (what: string, stages: readonly Stage[]) =>
-    stages.includes(state.stage) ? undefined : `cannot ${what} a case in stage ${state.stage}`;
 
   setHandler(
     acknowledgeUpdate,
@@ -260,11 +253,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor }) => {
-        refuse(allowed(actor, 'acknowledge'));
-        refuse(requireStage('acknowledge', HUMAN_ACTION_STAGES));
-        if (state.acknowledgedBy) refuse(`already acknowledged by ${state.acknowledgedBy} at ${state.acknowledgedAt}`);
-      },
+      validator: (input) => refuse(refusals.acknowledge(state, policy, input)),
     },
   );
 
@@ -277,12 +266,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, assignee }) => {
-        refuse(allowed(actor, 'assign'));
-        refuse(requireStage('assign', HUMAN_ACTION_STAGES));
-        if (!assignee?.trim()) refuse('assign: the assignee is required');
-        if (state.assignees.includes(assignee)) refuse(`${assignee} is already assigned`);
-      },
+      validator: (input) => refuse(refusals.assign(state, policy, input)),
     },
   );
 
@@ -293,12 +277,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, reason }) => {
-        refuse(allowed(actor, 'escalate'));
-        refuse(requireStage('escalate', [...HUMAN_ACTION_STAGES.filter((s) => s !== 'recovering')]));
-        if (state.escalated) refuse('the case is already escalated');
-        if (!reason?.trim()) refuse('escalate: a reason is required');
-      },
+      validator: (input) => refuse(refusals.escalate(state, policy, input)),
     },
   );
 
@@ -316,11 +295,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, reason }) => {
-        refuse(allowed(actor, 'deescalate'));
-        if (!state.escalated) refuse('the case is not escalated');
-        if (!reason?.trim()) refuse('de-escalate: a reason is required');
-      },
+      validator: (input) => refuse(refusals.deescalate(state, policy, input)),
     },
   );
 
@@ -338,15 +313,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, criterion }) => {
-        const c = policy.recovery.criteria.find((r) => r.id === criterion);
-        if (!c) refuse(`unknown recovery criterion "${criterion}" (criteria: ${policy.recovery.criteria.map((r) => r.id).join(', ')})`);
-        if (c!.verification !== 'human') refuse(`${criterion} is machine-verified; it cannot be signed off by hand`);
-        refuse(authorize(policy, actor, c!.signers, `sign off ${criterion}`));
-        refuse(requireStage('sign off', ACTIVE));
-        const s = state.recovery.find((r) => r.id === criterion);
-        if (s?.passed) refuse(`${criterion} was already signed off by ${s.by} at ${s.at}`);
-      },
+      validator: (input) => refuse(refusals.signOff(state, policy, input)),
     },
   );
 
@@ -357,22 +324,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, reason, resolution, review }) => {
-        refuse(allowed(actor, 'close'));
-        if (state.stage === 'closed') refuse('the case is already closed');
-        if (!reason?.trim()) refuse('close: a reason is required');
-        const unfiled = state.clocks.filter(isOpenClock).map((c) => c.name);
-        const undecided = state.determinationsNeeded.map((d) => d.determination);
-        if ((resolution ?? 'resolved') === 'resolved' && undecided.length)
-          refuse(`cannot close as resolved with regulatory determinations still to make: ${undecided.join(', ')} (warden determine ${state.caseId} <determination> --yes|--no)`);
-        if ((resolution ?? 'resolved') === 'resolved' && unfiled.length) refuse(`cannot close as resolved with regulatory filings not recorded: ${unfiled.join('; ')}`);
-        const noReview = (resolution ?? 'resolved') === 'resolved' ? missingReview(state, review, policy) : [];
-        if (noReview.length) refuse(`closing a declared incident needs its post-incident review: missing ${noReview.join(', ')}`);
-        if ((resolution ?? 'resolved') === 'resolved' && state.stage !== 'recovering') {
-          const pending = state.recovery.filter((c) => !c.passed).map((c) => c.id);
-          refuse(`cannot close as resolved before the recovery gate passes (pending: ${pending.join(', ') || 'none'}; stage ${state.stage})`);
-        }
-      },
+      validator: (input) => refuse(refusals.close(state, policy, input)),
     },
   );
 
@@ -413,13 +365,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       else await child.signal(partyReleasedSignal, { by: actor, reason: reason ?? '' });
       return viewOf(state);
     },
-    validator: ({ actor, party, reason }: { actor: string; party: string; reason?: string }) => {
-      if (!rolesOf(policy, actor).length) refuse(`${actor} holds no role`);
-      const line = state.parties.find((p) => p.id === party);
-      if (!line) refuse(`no third party "${party}" on this case (parties: ${state.parties.map((p) => p.id).join(', ') || 'none'})`);
-      if (!partyOpen(line!)) refuse(`${line!.name} is already ${line!.status}`);
-      if (action === 'release' && !reason?.trim()) refuse('release: a reason is required');
-    },
+    validator: (input: { actor: string; party: string; reason?: string }) => refuse(refusals.partyAction(state, policy, action, input)),
   });
   const acknowledgeParty = partyAction('acknowledge');
   setHandler(acknowledgePartyUpdate, acknowledgeParty.handler, { validator: acknowledgeParty.validator });
@@ -433,12 +379,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, party }) => {
-        refuse(authorize(policy, actor, [policy.incidentCommanderRole], 'add a third party'));
-        if (!policy.parties.some((p) => p.id === party)) refuse(`no party "${party}" in the response plan (parties: ${policy.parties.map((p) => p.id).join(', ') || 'none'})`);
-        if (state.parties.some((p) => p.id === party)) refuse(`${party} is already involved`);
-        if (state.stage === 'closed') refuse('the case is closed');
-      },
+      validator: (input) => refuse(refusals.addParty(state, policy, input)),
     },
   );
 
@@ -462,15 +403,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, description, collectedFrom, sha256, storageRef, collectedAt, step }) => {
-        if (!rolesOf(policy, actor).length) refuse(`${actor} holds no role: only responders record evidence`);
-        if (state.stage === 'closed') refuse('the case is closed');
-        if (!description?.trim() || !collectedFrom?.trim() || !storageRef?.trim()) refuse('evidence: description, collectedFrom and storageRef are required');
-        if (!SHA256_HEX.test(sha256?.toLowerCase() ?? '')) refuse('evidence: sha256 must be a SHA-256 hex digest of the stored body');
-        if (collectedAt && Number.isNaN(Date.parse(collectedAt))) refuse('evidence: collectedAt must be an ISO-8601 time');
-        if (step !== undefined && (!Number.isInteger(step) || step < 1 || step > state.forensics.length))
-          refuse(`evidence: step must be between 1 and ${state.forensics.length} (the forensic plan's steps)`);
-      },
+      validator: (input) => refuse(refusals.recordEvidence(state, policy, input)),
     },
   );
 
@@ -484,14 +417,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, item, to, reason }) => {
-        const evidence = state.evidenceItems.find((e) => e.id === item);
-        if (!evidence) refuse(`no evidence item ${item} (items: ${state.evidenceItems.map((e) => e.id).join(', ') || 'none'})`);
-        if (evidence!.holder !== actor && !rolesOf(policy, actor).includes(policy.incidentCommanderRole))
-          refuse(`${actor} does not hold ${item} (${evidence!.holder} does); the holder or an incident commander hands it over`);
-        if (!to?.trim() || !reason?.trim()) refuse('custody transfer: the recipient and a reason are required');
-        if (to === evidence!.holder) refuse(`${to} already holds ${item}`);
-      },
+      validator: (input) => refuse(refusals.transferCustody(state, policy, input)),
     },
   );
 
@@ -507,14 +433,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, clock: key, reference }) => {
-        const clock = state.clocks.find((c) => c.key === key);
-        if (!clock) refuse(`no regulatory clock "${key}" on this case (clocks: ${state.clocks.map((c) => c.key).join(', ') || 'none'})`);
-        if (clock!.filed) refuse(`${clock!.name} was already filed by ${clock!.filed.by} (${clock!.filed.reference})`);
-        if (clock!.withdrawn) refuse(`${clock!.name} was withdrawn at ${clock!.withdrawn.at} (${clock!.withdrawn.reason})`);
-        refuse(authorize(policy, actor, clock!.owners, `record the filing of ${clock!.name}`));
-        if (!reference?.trim()) refuse('record filing: a reference is required');
-      },
+      validator: (input) => refuse(refusals.recordFiling(state, policy, input)),
     },
   );
 
@@ -538,22 +457,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, determination, decision, reason, at: madeAt }) => {
-        const def = policy.determinations.find((d) => d.id === determination);
-        if (!def) refuse(`no determination "${determination}" in the policy (determinations: ${policy.determinations.map((d) => d.id).join(', ') || 'none'})`);
-        refuse(authorize(policy, actor, def!.deciders, `record the ${determination} determination`));
-        if (state.stage === 'closed') refuse('the case is closed');
-        if (typeof decision !== 'boolean') refuse('determine: the decision must be true (made) or false (decided against)');
-        if (!reason?.trim()) refuse('determine: a reason is required');
-        if (madeAt !== undefined) {
-          const t = Date.parse(madeAt);
-          if (Number.isNaN(t)) refuse('determine: at must be an ISO-8601 time');
-          if (t > Date.now()) refuse(`determine: at (${madeAt}) is in the future`);
-          if (t < Date.parse(state.openedAt)) refuse(`determine: at (${madeAt}) is before the case was opened (${state.openedAt})`);
-        }
-        const latest = [...state.determinations].reverse().find((d) => d.id === determination);
-        if (latest && latest.decision === decision) refuse(`${determination} was already ${decision ? 'determined' : 'decided against'} by ${latest.by} at ${latest.at}`);
-      },
+      validator: (input) => refuse(refusals.determine(state, policy, input, Date.now())),
     },
   );
 
@@ -576,15 +480,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, affected, jurisdictions, reason }) => {
-        if (!rolesOf(policy, actor).length) refuse(`${actor} holds no role: only responders record the scope`);
-        if (state.stage === 'closed') refuse('the case is closed');
-        if (!reason?.trim()) refuse('scope: a reason is required');
-        if (affected === undefined && !jurisdictions?.length) refuse('scope: give the individuals affected, jurisdictions, or both');
-        if (affected !== undefined && (!Number.isInteger(affected) || affected < 0)) refuse('scope: affected must be a whole number, 0 or more');
-        for (const j of jurisdictions ?? [])
-          if (!/^[A-Z]{2}(-[A-Z0-9]{1,6})*$/.test(j)) refuse(`scope: "${j}" is not a jurisdiction code such as EU, US-CA or EU-DE`);
-      },
+      validator: (input) => refuse(refusals.recordScope(state, policy, input)),
     },
   );
 
@@ -598,12 +494,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor }) => {
-        refuse(allowed(actor, 'override'));
-        if (!state.proposal) refuse(`nothing to confirm: Warden decided the triage of ${state.caseId} alone (${state.trust?.why ?? 'no proposal was made'})`);
-        const d = state.proposal!.decided;
-        if (d) refuse(`the triage was already ${d.how} by ${d.by} at ${d.at}`);
-      },
+      validator: (input) => refuse(refusals.confirmTriage(state, policy, input)),
     },
   );
 
@@ -624,16 +515,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       return viewOf(state);
     },
     {
-      validator: ({ actor, reason, category, severity }) => {
-        refuse(allowed(actor, 'override'));
-        const waiting = state.stage === 'triage' && state.proposal && !state.proposal.decided;
-        if (!waiting) refuse(requireStage('override', HUMAN_ACTION_STAGES.filter((s) => s !== 'triage')));
-        if (!category && !severity) refuse('override: give a category, a severity, or both');
-        if (category && !policy.taxonomy.some((c) => c.id === category))
-          refuse(`unknown category "${category}" (taxonomy: ${policy.taxonomy.map((c) => c.id).join(', ')})`);
-        if (severity && !(SEVERITIES as readonly string[]).includes(severity)) refuse(`unknown severity "${severity}" (SEV1 to SEV4)`);
-        if (!reason?.trim()) refuse('override: a reason is required');
-      },
+      validator: (input) => refuse(refusals.override(state, policy, input)),
     },
   );
 
