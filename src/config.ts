@@ -16,6 +16,13 @@ export interface WardenConfig {
   outboxPath: string;
   /** The Temporal Web UI, for links from Slack cards and pages back to the case. */
   uiBaseUrl: string;
+  /**
+   * Cases a worker keeps in its cache (WARDEN_MAX_CACHED_WORKFLOWS, default 1,000). A cached
+   * case answers its next task without replay; one that is not replays its history first. The
+   * default bounds a worker to roughly half a GiB of cached cases (a worker caching 10,000 parked
+   * cases was seen at 4.1 GiB RSS, about 0.4 MB a case) whatever the number of cases open.
+   */
+  maxCachedWorkflows: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
@@ -27,7 +34,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WardenConfig {
     httpHost: env.WARDEN_HTTP_HOST ?? '127.0.0.1',
     outboxPath: env.WARDEN_OUTBOX ?? resolve(root, '.data/outbox.jsonl'),
     uiBaseUrl: env.WARDEN_UI_URL ?? 'http://localhost:8233',
+    maxCachedWorkflows: cacheSize(env.WARDEN_MAX_CACHED_WORKFLOWS),
   };
+}
+
+function cacheSize(value: string | undefined): number {
+  if (value === undefined || value === '') return 1_000;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`WARDEN_MAX_CACHED_WORKFLOWS must be a whole number, 0 or more (got ${JSON.stringify(value)})`);
+  return n;
 }
 
 /**

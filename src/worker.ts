@@ -44,6 +44,7 @@ export async function createWorker(connection: NativeConnection, config: WardenC
     connection,
     namespace: config.namespace,
     taskQueue,
+    maxCachedWorkflows: config.maxCachedWorkflows,
     // A production build ships the workflows pre-bundled (npm run build:prod); otherwise bundle at start.
     ...caseWorkflowOptions(process.env.WARDEN_WORKFLOW_BUNDLE),
     dataConverter: wardenDataConverter(),
