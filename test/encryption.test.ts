@@ -134,7 +134,8 @@ describe('case data at rest', () => {
       warden.push(plain);
 
       const run = async (w: TestWarden, canary: string) => {
-        const filed = await w.file(sampleReport({ description: `attacker left a note: ${canary}` }));
+        // The title too: it is the case's static summary in the Web UI, which must go through the codec like any payload.
+        const filed = await w.file(sampleReport({ title: `Beaconing host, note ${canary}`, description: `attacker left a note: ${canary}` }));
         const view = await eventually(async () => {
           const v = (await w.view(filed.caseId)) as CaseView;
           return v.stage === 'responding' ? v : undefined;

@@ -254,6 +254,9 @@ export class ReportFiler {
       // The fingerprint in the memo lets another intake find this case by its campaign anchors.
       memo: { openedBy: reports[0].reportId, policyVersion: this.policy.version, fingerprint },
       typedSearchAttributes: [{ key: WardenStatus, value: 'received' }, ...(anchors.length ? [{ key: WardenCampaign, value: anchors }] : [])],
+      // What the Web UI shows of the case from its start (through the payload codec, like every payload).
+      staticSummary: `${caseId}: ${oneLine(reports[0].title).slice(0, 200)}`,
+      staticDetails: openingDetails(reports[0]),
     });
     this.stats.signals += 1;
     this.stats.reports += reports.length;
@@ -268,6 +271,22 @@ export class ReportFiler {
     const openedBy = run.openedBy;
     return reports.map((r) => ({ caseId, workflowId, reportId: r.reportId, deduplicated: openedBy !== r.reportId }));
   }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+/** The case's static details in the Web UI: what opened it, in Markdown. */
+export function openingDetails(report: Report): string {
+  const md = (text: string) => oneLine(text).replace(/([\\`*_{}[\]<>()#|])/g, '\\$1').slice(0, 200);
+  return [
+    `**Opened by a report from ${md(report.source)}**, ${md(report.reporter)}, observed ${report.observedAt}`,
+    `**Assets:** ${report.assets.length ? report.assets.slice(0, 10).map(md).join(', ') : 'none named'}`,
+    `**Received:** ${report.receivedAt}`,
+    '',
+    'Severity, category and queue are decided at triage: the current details show them.',
+  ].join('\n');
 }
 
 /** File one report without batching (scripts, tests). */

@@ -20,6 +20,7 @@ import {
   patched,
   proxyActivities,
   proxySinks,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -70,6 +71,7 @@ import {
 } from '../domain';
 import { incompleteIndicators } from '../domain/indicators';
 import type { CaseSummary, ReporterNotice, WardenActivities } from '../activities';
+import { activitySummary, currentDetails } from './summaries';
 import { partyAcknowledgedSignal, partyReleasedSignal, thirdPartyCoordination } from './third-party';
 import {
   acknowledgeUpdate,
@@ -111,10 +113,17 @@ const { classifyReport, measureAgreement, runRecoveryCheck } = proxyActivities<W
 });
 
 /** Vendor notifications: retried with backoff, but a case never waits forever on a vendor. */
-const notify = proxyActivities<WardenActivities>({
+const vendors = proxyActivities<WardenActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
 });
+/** The same activities, each call with the one-line summary the Web UI shows for it. */
+const notify = new Proxy(vendors, {
+  get: (target, name: string) => {
+    const activity = target[name as keyof WardenActivities] as unknown as { executeWithOptions(o: { summary: string }, args: unknown[]): Promise<unknown> };
+    return (...args: unknown[]) => activity.executeWithOptions({ summary: activitySummary(name, args[0] as Record<string, unknown>) }, args);
+  },
+}) as typeof vendors;
 
 const WARDEN = 'warden';
 /** Patch: reporter and commander notices became one activity per recipient. */
@@ -181,6 +190,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     if (state.stage === stage || state.stage === 'closed') return;
     note(actor, `stage ${state.stage} → ${stage}`, reason);
     state.stage = stage;
+    setCurrentDetails(currentDetails(state));
     cardDirty = true;
     syncSearchAttributes();
   }
@@ -586,6 +596,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   }
 
   async function publishCard(): Promise<void> {
+    setCurrentDetails(currentDetails(state));
     if (!state.queue) return;
     cardDirty = false;
     state.cardRevision += 1;

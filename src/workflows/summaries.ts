@@ -1,0 +1,63 @@
+/**
+ * How the Temporal Web UI reads a case: a one-line summary for every vendor activity ("Page
+ * on-call for WRD-…"), and the case's current details in Markdown (stage, owner, next deadline,
+ * open tasks). Pure; the case workflow sets them. Summaries carry the case id and the step, not
+ * the report's words; details travel as a query result, through the payload codec.
+ */
+import { type CaseState, categoryOf, openTasks } from '../domain';
+
+type Input = Record<string, unknown> | undefined;
+
+const caseOf = (input: Input): string =>
+  String((input?.caseId as string | undefined) ?? ((input?.summary as { caseId?: string } | undefined)?.caseId ?? (input?.card as { caseId?: string } | undefined)?.caseId ?? 'the case'));
+
+/** The Web UI's line for one vendor activity, from its name and input. */
+export function activitySummary(name: string, input: Input): string {
+  const id = caseOf(input);
+  switch (name) {
+    case 'pageOnCall': {
+      const commander = String(input?.dedupKey ?? '').includes('-commander-');
+      const who = commander ? 'the incident commander' : 'on-call';
+      const action = input?.action;
+      return action === 'acknowledge' ? `Acknowledge the page to ${who} for ${id}` : action === 'resolve' ? `Resolve the page to ${who} for ${id}` : `Page ${who} for ${id}`;
+    }
+    case 'publishCaseCard':
+      return `Post the case card for ${id} in ${String(input?.channel ?? 'its queue channel')}`;
+    case 'declareIncident':
+      return `Declare an incident for ${id} (escalation #${String(input?.escalation ?? 1)})`;
+    case 'updateIncident':
+      return `Update the incident ${String(input?.incidentRef ?? '')}: ${String((input?.change as { status?: string } | undefined)?.status ?? 'summary')}`;
+    case 'postEscalationSummary':
+      return `Post the escalation summary for ${id}`;
+    case 'notifyCommanders':
+      return input?.key === 'recovery-may-begin' ? `Tell the incident commander recovery may begin for ${id}` : `Tell ${id}'s owners: ${String(input?.key ?? 'a notice')}`;
+    case 'notifyReporters':
+      return `Tell the reporters of ${id}: ${String(input?.notice ?? 'a notice')}`;
+    case 'notifyParty':
+      return `Notify ${String((input?.party as { name?: string } | undefined)?.name ?? 'a third party')} of ${id}`;
+    case 'alertOperators':
+      return `Alert operators: ${String(input?.what ?? 'a step')} failed on ${id}`;
+    default:
+      return `${name} for ${id}`;
+  }
+}
+
+/** The case as a responder reads it, in Markdown: the Web UI's "current details". */
+export function currentDetails(state: CaseState): string {
+  const deadlines = [
+    state.slaDeadlines.acknowledgeBy && !state.acknowledgedBy ? `acknowledge by ${state.slaDeadlines.acknowledgeBy}` : '',
+    state.slaDeadlines.respondBy && !['recovery-gate', 'recovering', 'closed'].includes(state.stage) ? `respond by ${state.slaDeadlines.respondBy}` : '',
+    ...(state.clocks ?? []).filter((c) => !c.filed && !c.withdrawn).map((c) => `${c.name} by ${c.dueAt}`),
+  ].filter(Boolean);
+  const tasks = openTasks(state).slice(0, 10);
+  return [
+    `**${state.caseId}** · ${state.severity ?? 'unscored'} · ${state.stage}${state.escalated ? ' (escalated)' : ''} · ${categoryOf(state) ?? 'not yet categorized'} · queue ${state.queue ?? '-'}`,
+    '',
+    `**Owner:** ${state.acknowledgedBy ? `${state.acknowledgedBy} (acknowledged ${state.acknowledgedAt})` : 'not acknowledged'}${state.assignees.length ? `; assigned ${state.assignees.join(', ')}` : ''}`,
+    `**Next deadline:** ${deadlines.sort((a, b) => a.slice(-24).localeCompare(b.slice(-24)))[0] ?? 'none'}`,
+    `**Reports:** ${state.reportCount} from ${state.reporters.length} reporter(s)`,
+    '',
+    '**Open tasks:**',
+    ...(tasks.length ? tasks.map((t) => `- ${t}`) : ['- none']),
+  ].join('\n');
+}
