@@ -5,7 +5,7 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { CaseView } from '../src/domain';
-import { acknowledgeUpdate } from '../src/workflows/definitions';
+import { acknowledgeUpdate, WardenAcknowledged, WardenNextDeadline } from '../src/workflows/definitions';
 import { eventually, sampleReport, startWarden, type TestWarden } from './support/warden';
 
 jest.setTimeout(120_000);
@@ -37,6 +37,19 @@ test('summary and details at start, current details, and activity summaries', as
   expect(details).toMatch(new RegExp(`^\\*\\*${filed.caseId}\\*\\* · SEV[12] · responding · malware · queue soc`));
   expect(details).toContain('**Next deadline:** respond by ');
   expect(details).toContain('- sign off: containment-confirmed');
+
+  // Search attributes people filter on: acknowledged, and the next deadline as a datetime.
+  const attrs = await eventually(async () => {
+    const d = await handle.describe();
+    return d.typedSearchAttributes.get(WardenAcknowledged) === true ? d.typedSearchAttributes : undefined;
+  }, 'WardenAcknowledged');
+  const view = (await w.view(filed.caseId)) as CaseView;
+  expect(attrs.get(WardenNextDeadline)?.toISOString()).toBe(new Date(view.slaDeadlines.respondBy!).toISOString());
+  const found = await eventually(
+    async () => ((await w.client.workflow.count(`WorkflowId = '${filed.workflowId}' AND WardenAcknowledged = true AND WardenNextDeadline > '${new Date().toISOString()}'`)).count === 1 ? true : undefined),
+    'the case found by acknowledged and next deadline',
+  );
+  expect(found).toBe(true);
 
   const history = await handle.fetchHistory();
   const summaries = (history.events ?? [])

@@ -153,6 +153,10 @@ export const WardenQueue = defineSearchAttributeKey('WardenQueue', SearchAttribu
 export const WardenAutoCategory = defineSearchAttributeKey('WardenAutoCategory', SearchAttributeType.KEYWORD);
 /** Set when a closed case was judged by a human: "agreed" (confirmed, or worked with the category standing) or "overridden". */
 export const WardenVerdict = defineSearchAttributeKey('WardenVerdict', SearchAttributeType.KEYWORD);
+/** Whether a person has acknowledged the case. */
+export const WardenAcknowledged = defineSearchAttributeKey('WardenAcknowledged', SearchAttributeType.BOOL);
+/** The case's next deadline (an SLA or a regulatory clock), to sort and filter on in the Web UI. */
+export const WardenNextDeadline = defineSearchAttributeKey('WardenNextDeadline', SearchAttributeType.DATETIME);
 /**
  * The case's campaign anchors (src/domain/campaign.ts), at most MAX_CAMPAIGN_ANCHORS: the intake
  * files a report to the open case that holds any of its anchors (src/intake/filing.ts).

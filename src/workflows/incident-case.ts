@@ -25,6 +25,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   addCampaignAnchors,
   addReport,
@@ -71,7 +72,7 @@ import {
 } from '../domain';
 import { incompleteIndicators } from '../domain/indicators';
 import type { CaseSummary, ReporterNotice, WardenActivities } from '../activities';
-import { activitySummary, currentDetails } from './summaries';
+import { activitySummary, currentDetails, nextDeadline } from './summaries';
 import { partyAcknowledgedSignal, partyReleasedSignal, thirdPartyCoordination } from './third-party';
 import {
   acknowledgeUpdate,
@@ -100,6 +101,8 @@ import {
   WardenCategory,
   WardenQueue,
   WardenVerdict,
+  WardenAcknowledged,
+  WardenNextDeadline,
   WardenSeverity,
   WardenStatus,
   partyWorkflowId,
@@ -195,8 +198,10 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     syncSearchAttributes();
   }
 
+  /** The search attributes people filter on, upserted only where they changed (one command, or none). */
   function syncSearchAttributes(): void {
-    upsertSearchAttributes([
+    const deadline = nextDeadline(state);
+    const wanted: SearchAttributeUpdatePair[] = [
       { key: WardenStatus, value: state.stage },
       ...(state.severity ? [{ key: WardenSeverity, value: state.severity }] : []),
       ...(categoryOf(state) ? [{ key: WardenCategory, value: categoryOf(state)! }] : []),
@@ -204,7 +209,13 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       ...(state.campaign?.length ? [{ key: WardenCampaign, value: state.campaign }] : []),
       ...(state.classification ? [{ key: WardenAutoCategory, value: state.classification.category }] : []),
       ...(state.closure && verdict() ? [{ key: WardenVerdict, value: verdict()! }] : []),
-    ]);
+      { key: WardenAcknowledged, value: !!state.acknowledgedBy },
+      ...(deadline ? [{ key: WardenNextDeadline, value: new Date(deadline) }] : []),
+    ] as SearchAttributeUpdatePair[];
+    const current = workflowInfo().typedSearchAttributes;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const changed = wanted.filter((pair) => !same(current.get(pair.key as never), pair.value));
+    if (changed.length) upsertSearchAttributes(changed);
   }
 
   /**
@@ -258,6 +269,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       state.acknowledgedBy = actor;
       state.acknowledgedAt = at();
       note(actor, 'acknowledged');
+      syncSearchAttributes();
       if (state.paged) pageAcknowledgement = true;
       cardDirty = true;
       return viewOf(state);
@@ -921,6 +933,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     while (pendingDeescalations.length) await carryOutDeescalation(pendingDeescalations.shift()!);
     await acknowledgePage();
     if (cardDirty) await publishCard();
+    syncSearchAttributes(); // clocks started or filed, deadlines moved: only what changed is upserted
   }
 
   async function askForDeterminations(): Promise<void> {

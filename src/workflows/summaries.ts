@@ -42,19 +42,31 @@ export function activitySummary(name: string, input: Input): string {
   }
 }
 
+/** The deadlines still running on a case, soonest first: what, and when (ISO-8601). */
+export function deadlines(state: CaseState): { what: string; at: string }[] {
+  if (state.stage === 'closed') return [];
+  const list = [
+    ...(state.slaDeadlines.acknowledgeBy && !state.acknowledgedBy ? [{ what: 'acknowledge', at: state.slaDeadlines.acknowledgeBy }] : []),
+    ...(state.slaDeadlines.respondBy && !['recovery-gate', 'recovering'].includes(state.stage) ? [{ what: 'respond', at: state.slaDeadlines.respondBy }] : []),
+    ...(state.clocks ?? []).filter((c) => !c.filed && !c.withdrawn).map((c) => ({ what: c.name, at: c.dueAt })),
+  ];
+  return list.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** When the soonest deadline falls (the WardenNextDeadline search attribute), if one runs. */
+export function nextDeadline(state: CaseState): string | undefined {
+  return deadlines(state)[0]?.at;
+}
+
 /** The case as a responder reads it, in Markdown: the Web UI's "current details". */
 export function currentDetails(state: CaseState): string {
-  const deadlines = [
-    state.slaDeadlines.acknowledgeBy && !state.acknowledgedBy ? `acknowledge by ${state.slaDeadlines.acknowledgeBy}` : '',
-    state.slaDeadlines.respondBy && !['recovery-gate', 'recovering', 'closed'].includes(state.stage) ? `respond by ${state.slaDeadlines.respondBy}` : '',
-    ...(state.clocks ?? []).filter((c) => !c.filed && !c.withdrawn).map((c) => `${c.name} by ${c.dueAt}`),
-  ].filter(Boolean);
+  const next = deadlines(state)[0];
   const tasks = openTasks(state).slice(0, 10);
   return [
     `**${state.caseId}** · ${state.severity ?? 'unscored'} · ${state.stage}${state.escalated ? ' (escalated)' : ''} · ${categoryOf(state) ?? 'not yet categorized'} · queue ${state.queue ?? '-'}`,
     '',
     `**Owner:** ${state.acknowledgedBy ? `${state.acknowledgedBy} (acknowledged ${state.acknowledgedAt})` : 'not acknowledged'}${state.assignees.length ? `; assigned ${state.assignees.join(', ')}` : ''}`,
-    `**Next deadline:** ${deadlines.sort((a, b) => a.slice(-24).localeCompare(b.slice(-24)))[0] ?? 'none'}`,
+    `**Next deadline:** ${next ? `${next.what} by ${next.at}` : 'none'}`,
     `**Reports:** ${state.reportCount} from ${state.reporters.length} reporter(s)`,
     '',
     '**Open tasks:**',

@@ -40,6 +40,8 @@ export async function startDevServer(opts: { port?: number; dbFile?: string } = 
     '--http-port', String(await freePort()), '--metrics-port', String(await freePort()), '--log-level', 'error',
     ...['WardenStatus', 'WardenSeverity', 'WardenCategory', 'WardenQueue', 'WardenAutoCategory', 'WardenVerdict'].flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
     '--search-attribute', 'WardenCampaign=KeywordList',
+    '--search-attribute', 'WardenAcknowledged=Bool',
+    '--search-attribute', 'WardenNextDeadline=Datetime',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
   ];
   // The server's own log goes to a file (WARDEN_TEST_SERVER_LOG, else a temp file), not the test output.
