@@ -17,13 +17,15 @@ const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The route a notice to `reporter` takes; `queueChannel` is the case's owning queue's channel. */
-export function reporterRoute(reporter: string, policy: Pick<Policy, 'people' | 'intake'>, queueChannel?: string): ReporterRoute {
+export function reporterRoute(reporter: string, policy: Pick<Policy, 'people' | 'intake' | 'roles'>, queueChannel?: string): ReporterRoute {
   if (EMAIL.test(reporter)) return { via: 'mail', to: reporter };
   if (SLACK_USER.test(reporter)) return { via: 'slack-dm', to: reporter };
   const person = Object.hasOwn(policy.people, reporter) ? policy.people[reporter] : undefined;
   if (person?.slack) return { via: 'slack-dm', to: person.slack };
   if (person?.email) return { via: 'mail', to: person.email };
-  const because = person ? `${reporter} has no Slack id or e-mail in the policy's people` : `${reporter} is a machine source, not a person`;
+  const responder = Object.values(policy.roles).some((r) => r.members.includes(reporter));
+  const because =
+    person || responder ? `${reporter} has no Slack id or e-mail in the policy's people` : `${reporter} is a machine source, not a person`;
   if (policy.intake.machineReporterNotices === 'queue' && queueChannel) return { via: 'channel', to: queueChannel, because: `${because}: told in the owning queue's channel` };
   return { via: 'none', because: `${because}: no notice sent (intake.machineReporterNotices is ${policy.intake.machineReporterNotices}${queueChannel ? '' : ', and the case has no queue yet'})` };
 }
