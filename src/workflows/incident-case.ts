@@ -206,7 +206,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
       ...(state.severity ? [{ key: WardenSeverity, value: state.severity }] : []),
       ...(categoryOf(state) ? [{ key: WardenCategory, value: categoryOf(state)! }] : []),
       ...(state.queue ? [{ key: WardenQueue, value: state.queue }] : []),
-      ...(state.campaign?.length ? [{ key: WardenCampaign, value: state.campaign }] : []),
+      // A copy: the upserted value is kept by reference, and the case's own list grows in place.
+      ...(state.campaign?.length ? [{ key: WardenCampaign, value: [...state.campaign] }] : []),
       ...(state.classification ? [{ key: WardenAutoCategory, value: state.classification.category }] : []),
       ...(state.closure && verdict() ? [{ key: WardenVerdict, value: verdict()! }] : []),
       { key: WardenAcknowledged, value: !!state.acknowledgedBy },
