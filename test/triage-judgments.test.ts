@@ -160,3 +160,66 @@ describe("the runbook's judgments (triage with the default policy)", () => {
     expect(answer.facts.usersNamed.find((u) => u.user === 'root')?.from).toMatch(/root login/);
   });
 });
+
+describe("facts come from a report's own words, not from what it quotes", () => {
+  const { simpleParser } = require('mailparser') as typeof import('mailparser');
+  const { readMail } = require('../src/intake/mail-report') as typeof import('../src/intake/mail-report');
+  const phish = [
+    'From: "Security Desk" <alerts@evil-desk.example>',
+    'To: phishing@corp.example',
+    'Subject: Data of 5,000,000 customers exposed: confirm your Social Security number',
+    'Date: Tue, 01 Dec 2026 09:00:00 +0000',
+    'Message-ID: <p1@evil-desk.example>',
+    '',
+    'Your files were encrypted and a ransom note was left on db-prod-01. Your login credentials and SSNs of 5,000,000 customers were exfiltrated.',
+    'Visit https://evil-desk.example/verify to restore access.',
+    '',
+  ].join('\r\n');
+
+  test('a phish delivered straight to the mailbox states no scale, no data involved, no activity: it pages nobody', async () => {
+    const { input } = await readMail(await simpleParser(phish), { mailbox: 'phishing@corp.example', source: phish });
+    const answer = triage({ ...input, assets: input.assets ?? [], users: input.users ?? [], dataClasses: input.dataClasses ?? [], description: input.description ?? '' }, policy);
+    expect(answer.affected).toBeUndefined();
+    expect(answer.dataClasses).toEqual([]);
+    expect(answer.facts.signals).toEqual([]);
+    expect(answer.assets).toEqual([]);
+    expect(answer.page).toBe(false);
+    expect(answer.escalation.path).toBe('respond');
+  });
+
+  test("an employee's own note still counts: how many of them got it", async () => {
+    const forward = [
+      'From: Dana Example <dana@corp.example>',
+      'To: phishing@corp.example',
+      'Subject: FW: Data of 5,000,000 customers exposed',
+      'Date: Tue, 01 Dec 2026 09:30:00 +0000',
+      'Message-ID: <f1@corp.example>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      'This went to 600 employees in finance this morning.',
+      '--b1',
+      'Content-Type: message/rfc822',
+      'Content-Disposition: attachment; filename="phish.eml"',
+      '',
+      phish,
+      '--b1--',
+      '',
+    ].join('\r\n');
+    const { input } = await readMail(await simpleParser(forward), { mailbox: 'phishing@corp.example', source: forward });
+    const answer = triage({ ...input, assets: input.assets ?? [], users: input.users ?? [], dataClasses: input.dataClasses ?? [], description: input.description ?? '' }, policy);
+    expect(answer.affected).toEqual({ count: 600, from: expect.stringContaining('600 employees') });
+    expect(answer.dataClasses).toEqual([]);
+    expect(answer.classification.category).toBe('phishing');
+  });
+});
+
+test("the Slack adapter's reported message is quoted words too", () => {
+  const { describeReport } = require('../src/intake/slack-report') as typeof import('../src/intake/slack-report');
+  const description = describeReport('Someone posted this in #general, looks like phishing.', { channel: 'C1', ts: '1.2', author: 'U9', text: 'Payroll data of 20,000 employees leaked: log in at https://evil.example' } as never);
+  const answer = triage({ title: 'Suspicious message in #general', description, assets: [], users: [], dataClasses: [], source: 'slack' }, policy);
+  expect(answer.affected).toBeUndefined();
+});

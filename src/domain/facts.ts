@@ -11,6 +11,9 @@
  * - activity signals the policy names (successful login after failures, beaconing, encryption of
  *   files, data staged or sent out…), by their phrases.
  *
+ * Facts come from the report's own words only: what it quotes (a forwarded phish, a reported
+ * message) is the attacker's, and states nothing about this incident (see ownWords).
+ *
  * Pure and bounded: every pattern is linear in the text, and the text read is capped.
  */
 import { detectDataClasses } from './data-classes';
@@ -166,11 +169,30 @@ export function signalsInText(text: string, policy: Pick<Policy, 'severity'>): S
   return out;
 }
 
+// ── Whose words ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Where a report quotes someone else's words: the suspicious mail a person forwarded (its subject
+ * and its text), the Slack message a person reported, the message a feedback report is about. They
+ * are the attacker's words, not a statement of what happened: a phish that says "5 million
+ * customers' SSNs" or "your files were encrypted" states no scale, no data involved and no activity.
+ * The intake adapters write these markers (src/intake/mail-report.ts, slack-report.ts).
+ */
+export const QUOTED_MARKERS = ['\nSuspicious message:\n', '\nReported message:\n', '\n--- Reported Slack message ---\n'] as const;
+/** A mail report's title quotes the suspicious mail's subject. */
+export const QUOTED_TITLE = /^Reported email: /;
+
+/** The report's own words: its title and description without what they quote. */
+export function ownWords(title: string, description: string): string {
+  const cut = Math.min(...QUOTED_MARKERS.map((m) => description.indexOf(m)).filter((i) => i >= 0), description.length);
+  return `${QUOTED_TITLE.test(title) ? '' : title}\n${description.slice(0, cut)}`;
+}
+
 // ── All of it ──────────────────────────────────────────────────────────────────────────────
 
 /** Every fact triage weighs, from the report's fields and its words. */
 export function reportFacts(sources: FactSources, policy: Policy): ReportFacts {
-  const text = `${sources.title}\n${sources.description}`;
+  const text = ownWords(sources.title, sources.description);
   const assetsNamed = assetsInText(text, policy).filter((a) => !sources.assets.includes(a.asset));
   const assets = [...sources.assets, ...assetsNamed.map((a) => a.asset)];
 
