@@ -133,7 +133,7 @@ export async function whatIf(
   client: Client,
   current: Policy,
   candidate: Policy,
-  opts: { since?: string; taskQueue?: string; limit?: number; classifier?: Classifier; candidateClassifier?: Classifier; onProgress?: (done: number) => void } = {},
+  opts: { since?: string; taskQueue?: string; limit?: number; classifier?: Classifier; onProgress?: (done: number) => void } = {},
 ): Promise<WhatIfReport> {
   const since = opts.since ?? '30d';
   const from = new Date(Date.now() - durationToMs(since)).toISOString();
@@ -166,7 +166,7 @@ export async function whatIf(
     if (!view || !first) continue;
     cases += 1;
     const report: Report = { ...first, assets: view.assets.slice(0, 1_000), users: first.users, dataClasses: first.dataClasses };
-    const [a, b] = [await judge(report, current, opts.classifier), await judge(report, candidate, opts.candidateClassifier ?? opts.classifier)];
+    const [a, b] = [await judge(report, current, opts.classifier), await judge(report, candidate, opts.classifier)];
     const [x, y] = [batchAnswer(report, a, current), batchAnswer(report, b, candidate)];
     const diff: string[] = [];
     if (x.category !== y.category) (counts.category++, diff.push(`category ${x.category} → ${y.category}`));

@@ -25,7 +25,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, loadPolicyFile } from './config';
 import { IncidentUsageError, runIncidentCommand } from './cli-incident';
 import { connectClient } from './temporal';
-import type { CaseView, Policy, Resolution } from './domain';
+import type { CaseView, Resolution } from './domain';
 import { readFileSync } from 'node:fs';
 import { auditClassifications, auditRow, type AuditReport, type AuditRow, describeIssues, ReportInput, type Severity, triage, trustFor } from './domain';
 import { renderAudit, renderCase, renderCaseList, renderTriage } from './render';
@@ -37,10 +37,8 @@ import { ClassifierUsageError, runClassifierCommand } from './cli-classifier';
 import { linesOf, renderWhatIf, triageBatch, whatIf } from './cli-triage';
 import { classifierFromEnv, type Classifier } from './activities/classifier';
 
-/** The classifier a worker would use for cases under this policy. */
-function classifierFor(_policy: Policy): Classifier {
-  return classifierFromEnv();
-}
+/** The classifier a worker uses: the ensemble, which reads each policy's `classification` section as it classifies. */
+const workerClassifier = (): Classifier => classifierFromEnv();
 
 export { fetchCase, listCases };
 
@@ -242,7 +240,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'triage' && values.batch !== undefined) {
     const policy = loadPolicyFile(loadConfig().policyPath);
-    const { answered, errors } = await triageBatch(linesOf(values.batch as string), policy, (line) => process.stdout.write(`${line}\n`), classifierFor(policy));
+    const { answered, errors } = await triageBatch(linesOf(values.batch as string), policy, (line) => process.stdout.write(`${line}\n`), workerClassifier());
     console.error(`warden triage --batch: ${answered} answered, ${errors} refused`);
     return 0;
   }
@@ -254,8 +252,7 @@ async function main(argv: string[]): Promise<number> {
     const report = await whatIf(await connect(), current, candidate, {
       since: values.since as string | undefined,
       taskQueue: values['task-queue'] as string | undefined,
-      classifier: classifierFor(current),
-      candidateClassifier: classifierFor(candidate),
+      classifier: workerClassifier(),
       onProgress: (n) => n % 50 === 0 && process.stderr.write(`what-if: ${n} case(s) re-triaged\n`),
     });
     out(report, () => renderWhatIf(report, path));

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseView } from '../src/domain';
-import { acknowledgePartyUpdate, acknowledgeUpdate, assignUpdate, caseViewQuery, escalateUpdate, closeUpdate, deescalateUpdate, determineUpdate, overrideUpdate, recordFilingUpdate, recordScopeUpdate, signOffUpdate } from '../src/workflows/definitions';
+import { acknowledgePartyUpdate, acknowledgeUpdate, assignUpdate, confirmTriageUpdate, caseViewQuery, escalateUpdate, closeUpdate, deescalateUpdate, determineUpdate, overrideUpdate, recordFilingUpdate, recordScopeUpdate, signOffUpdate } from '../src/workflows/definitions';
 import { type DevServer, startDevServer, temporalBinary } from './support/server';
 import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 import { fileReport, toReport } from '../src/intake/filing';
@@ -168,6 +168,17 @@ async function main(): Promise<void> {
     await stage(w, n.caseId, 'recovering');
     await hn.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'scheduled export by finance', resolution: 'accepted-risk' }] });
     await save(w, 'page-before-card', n.caseId);
+
+    // 12. A category on probation: Warden proposes its triage, pages what is due, and waits; a
+    //     person confirms it and the response goes on.
+    const probation = testPolicy({ trust: { untilMeasured: 'propose', minCases: 20, bar: 0.9 } });
+    const p = await w.file(sampleReport({ assets: ['db-prod-finance'], title: 'Ransomware note on db-prod-finance', description: 'encrypted files and a ransom note; beaconing' }), probation);
+    await eventually(async () => (((await w.view(p.caseId)) as CaseView).proposal && ((await w.view(p.caseId)) as CaseView).paged ? true : undefined), `${p.caseId} proposed and paged`);
+    const hp = w.handle(p.caseId);
+    await hp.executeUpdate(confirmTriageUpdate, { args: [{ actor: 'bob', note: 'checked the EDR console' }] });
+    await stage(w, p.caseId, 'responding');
+    await hp.executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'EDR test file', resolution: 'false-alarm' }] });
+    await save(w, 'proposal-confirmed', p.caseId);
   } finally {
     await w.stop();
     await server.stop();

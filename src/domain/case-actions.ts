@@ -18,6 +18,9 @@ export const HUMAN_ACTION_STAGES: readonly Stage[] = ['triage', 'categorized', .
 
 export type Refusal = string | undefined;
 
+/** A third party still to hear back from: neither acknowledged nor released. */
+export const partyOpen = (line: { status: string }): boolean => line.status !== 'acknowledged' && line.status !== 'released';
+
 interface Actor {
   actor: string;
 }
@@ -125,7 +128,7 @@ export const refusals = {
     if (!rolesOf(policy, actor).length) return `${actor} holds no role`;
     const line = state.parties.find((p) => p.id === party);
     if (!line) return `no third party "${party}" on this case (parties: ${state.parties.map((p) => p.id).join(', ') || 'none'})`;
-    if (line.status === 'acknowledged' || line.status === 'released') return `${line.name} is already ${line.status}`;
+    if (!partyOpen(line)) return `${line.name} is already ${line.status}`;
     if (action === 'release' && !reason?.trim()) return 'release: a reason is required';
     return undefined;
   },

@@ -133,24 +133,37 @@ export function triage(input: TriageFacts, policy: Policy, options: TriageOption
     declared: input.declared ?? false,
   };
   const triggers = escalationTriggers({ severity: assessment.severity, assets, users, regulatedData: assessment.regulatedData }, policy);
-  const trust = trustFor(classification.category, opts.agreement, policy);
-  const confirmBecause = classification.needsHuman ?? (trust.mode === 'propose' ? trust.why : undefined);
-  return {
-    classification,
-    assessment,
-    queue: route.queue,
-    routedBecause: route.why,
-    page: atOrAbove(assessment.severity, policy.paging.pageAtOrAbove),
-    escalation: { path: triggers.length ? 'escalate' : 'respond', triggers },
-    forensics: entryFor(policy.forensics, classification.category) ?? [],
-    regulatoryFlags: regulatoryFlags(regime, policy),
-    determinationsNeeded: pendingDeterminations(regime, policy),
-    facts,
-    affected: facts.affected,
-    assets,
-    users,
-    dataClasses: facts.dataClasses,
-    trust,
-    ...(confirmBecause ? { confirmBecause } : {}),
-  };
+  return withTrust(
+    {
+      classification,
+      assessment,
+      queue: route.queue,
+      routedBecause: route.why,
+      page: atOrAbove(assessment.severity, policy.paging.pageAtOrAbove),
+      escalation: { path: triggers.length ? 'escalate' : 'respond', triggers },
+      forensics: entryFor(policy.forensics, classification.category) ?? [],
+      regulatoryFlags: regulatoryFlags(regime, policy),
+      determinationsNeeded: pendingDeterminations(regime, policy),
+      facts,
+      affected: facts.affected,
+      assets,
+      users,
+      dataClasses: facts.dataClasses,
+    },
+    opts.agreement,
+    policy,
+  );
+}
+
+/**
+ * The trust loop on a triage answer: whether Warden may act on its category alone, given the
+ * category's measured agreement with humans, and why a human must confirm when not (the votes in
+ * doubt, or trust not yet earned). The workflow decides the category first, measures its
+ * agreement, then applies this, without triaging twice.
+ */
+export function withTrust(answer: Omit<Triage, 'trust' | 'confirmBecause'>, agreement: MeasuredAgreement | undefined, policy: Policy): Triage {
+  const trust = trustFor(answer.classification.category, agreement, policy);
+  const confirmBecause = answer.classification.needsHuman ?? (trust.mode === 'propose' ? trust.why : undefined);
+  const { confirmBecause: _stale, ...rest } = answer as Triage;
+  return { ...rest, trust, ...(confirmBecause ? { confirmBecause } : {}) };
 }

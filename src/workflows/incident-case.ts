@@ -58,6 +58,8 @@ import {
   ACTIVE_STAGES,
   routeToQueue,
   trustFor,
+  withTrust,
+  partyOpen,
   type MeasuredAgreement,
   type PendingDetermination,
   newCase,
@@ -353,7 +355,6 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
 
   // ── Third parties (RS.MA-01) ───────────────────────────────────────────────────────────────
 
-  const partyOpen = (line: { status: string }) => line.status !== 'acknowledged' && line.status !== 'released';
   const involved = (party: Policy['parties'][number]) =>
     (!party.categories || party.categories.includes(categoryOf(state) ?? '')) && (!party.atOrAbove || (state.severity !== undefined && atOrAbove(state.severity, party.atOrAbove)));
 
@@ -580,7 +581,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     ...state.determinationsNeeded.map((d) => `to determine: ${d.determination} (${d.regimes.join(', ')})`),
     ...state.clocks.filter(isOpenClock).map((c) => `${c.name}: ${c.missedAt ? 'DEADLINE PASSED' : 'due'} ${c.dueAt}`),
   ];
-  const channel = () => policy.queues.find((q) => q.id === state.queue)?.slackChannel ?? policy.queues[0].slackChannel;
+  const channelOf = (queue: string | undefined) => policy.queues.find((q) => q.id === queue)?.slackChannel;
+  const channel = () => channelOf(state.queue) ?? policy.queues[0].slackChannel;
   const commanderPageKey = (escalation: number) => `warden-${state.caseId}-commander-${escalation}`;
   /** The members of these roles, with how to reach them. */
   const membersOf = (roles: string[]) =>
@@ -640,7 +642,7 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   async function tellReporters(notice: ReporterNotice, text: string): Promise<void> {
     // A false alarm closed at validation has no queue yet: its notices go where the case would have gone.
     const queue = state.queue ?? routeToQueue(policy, categoryOf(state) ?? state.proposal?.category ?? policy.defaultCategory, state.assets).queue;
-    const queueChannel = policy.queues.find((q) => q.id === queue)?.slackChannel;
+    const queueChannel = channelOf(queue);
     const all = state.reporters.map((id) => ({ id, messageId: state.reporterThreads[id], route: reporterRoute(id, policy, queueChannel) }));
     for (const r of all) if (r.route.via !== 'mail' && r.route.via !== 'slack-dm') note(WARDEN, `reporter ${r.id}: ${r.route.via === 'none' ? 'not told' : `told in ${r.route.to}`} (${notice})`, r.route.because);
     const reporters = all.filter((r) => r.route.via !== 'none');
@@ -709,8 +711,8 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
     if (state.stage !== 'triage') return; // closed by a human while classifying
     const facts = { ...state, ...text, sourceType: first.sourceType, sourceTypes: first.sourceTypes, affected: state.affected ?? first.affected, reportCount: state.reportCount };
     // The category first (a structured source's own type decides it), then its measured agreement.
-    const decided = triageFacts(facts, policy, { classification }).classification;
-    const answer = triageFacts(facts, policy, { classification: decided, agreement: await agreementOf(decided.category) });
+    const judged = triageFacts(facts, policy, { classification });
+    const answer = withTrust(judged, await agreementOf(judged.classification.category), policy);
     if (state.stage !== 'triage') return;
     state.classification = answer.classification;
     state.trust = answer.trust;
