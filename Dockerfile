@@ -32,6 +32,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # set by whoever runs the image (docker-compose.yml does). Listen on all interfaces, not loopback.
 ENV NODE_ENV=production \
     WARDEN_OUTBOX=/var/lib/warden/outbox.jsonl \
+    WARDEN_EVIDENCE_DIR=/var/lib/warden/evidence \
     WARDEN_HTTP_HOST=0.0.0.0 \
     WARDEN_HTTP_PORT=8080 \
     WARDEN_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
@@ -42,8 +43,8 @@ COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY config ./config
-# The only writable place: the dry-run outbox (mount a volume here; a new named volume takes
-# this directory's node ownership).
+# The only writable place: the dry-run outbox and the file evidence store (mount a volume here;
+# a new named volume takes this directory's node ownership).
 RUN mkdir -p /var/lib/warden && chown node:node /var/lib/warden
 USER node
 EXPOSE 8080

@@ -13,6 +13,8 @@
  *   warden audit [--json]
  *   warden triage <file|-> [--json]
  *   warden policy check [file]
+ *   warden release status|promote …   (src/cli-release.ts, docs/versioning.md)
+ *   warden evidence <sha256> | --case <case>   (src/cli-evidence.ts, the evidence store)
  *
  * <case> is a case id (WRD-…) or its workflow id (case-WRD-…).
  *
@@ -34,6 +36,8 @@ import { ApiClient } from './api/client';
 import { WORKFLOW_TYPE } from './workflows/definitions';
 import { bundleCaseWorkflows, planRepair, quietRuntime, repairCase } from './repair';
 import { ClassifierUsageError, runClassifierCommand } from './cli-classifier';
+import { ReleaseUsageError, runReleaseCommand } from './cli-release';
+import { EvidenceUsageError, runStoredEvidenceCommand } from './cli-evidence';
 import { linesOf, renderWhatIf, triageBatch, whatIf } from './cli-triage';
 import { classifierFromEnv, type Classifier } from './activities/classifier';
 
@@ -66,14 +70,19 @@ const USAGE = `usage:
   warden evidence add <case> --file <path> --from <source> --description <text> [--step N] --as <user>
   warden evidence transfer <case> <item> --to <person> --reason <text> --as <user>
   warden evidence export|verify <case> [--json]
+  warden evidence <sha256> [--json]     a report's stored payload from the evidence store, its SHA-256 verified
+  warden evidence --case <case> [--json]   the case's reports and their evidence refs (SHA-256, bytes)
   warden forensics <category> [--target <asset>]                      the collection plan
   warden review <case> [--json]                                       the post-incident review (Markdown)
   warden policy check [file]
   warden classifier train [--dataset <jsonl>|none] [--cases] [--out <file>]   train the text model the policy names
   warden repair <case> [--dry-run] [--reason <text>]   run a case again from the first workflow task this code cannot replay
+  warden release status [--build-id X] [--json]       the worker deployment's versions: current, ramping, draining, drained
+  warden release promote [--build-id X] [--ramp N%]   make a build current (or ramping at N%); rollback = promote the old build
   --api <url> --token <token>           read and act through Warden's HTTP API as the token's identity
                                         (instead of --as; also WARDEN_API_URL, WARDEN_API_TOKEN)
-environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WARDEN_POLICY`;
+environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), WARDEN_POLICY, WARDEN_DEPLOYMENT_NAME (warden),
+  WARDEN_EVIDENCE_STORE (file|s3), WARDEN_EVIDENCE_DIR, WARDEN_EVIDENCE_S3_BUCKET, WARDEN_EVIDENCE_S3_ENDPOINT, WARDEN_EVIDENCE_S3_REGION`;
 
 class UsageError extends Error {}
 
@@ -170,6 +179,7 @@ function casesFrom(values: Values): Cases {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'classifier') return runClassifierCommand(argv.slice(1)).catch((err) => Promise.reject(err instanceof ClassifierUsageError ? new UsageError(err.message) : err));
+  if (argv[0] === 'release') return runReleaseCommand(argv.slice(1)).catch((err) => Promise.reject(err instanceof ReleaseUsageError ? new UsageError(err.message) : err));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -204,6 +214,7 @@ async function main(argv: string[]): Promise<number> {
       batch: { type: 'string' },
       'task-queue': { type: 'string' },
       since: { type: 'string' },
+      case: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -288,6 +299,10 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  const stored = await runStoredEvidenceCommand(positionals, values, () => casesFrom(values), out).catch((err) =>
+    Promise.reject(err instanceof EvidenceUsageError ? new UsageError(err.message) : err),
+  );
+  if (stored !== undefined) return stored;
   const incident = await runIncidentCommand(positionals, values, casesFrom(values), () => loadPolicyFile(loadConfig().policyPath), out);
   if (incident !== undefined) return incident;
   if (['ack', 'assign', 'escalate', 'deescalate', 'signoff', 'close', 'override', 'confirm'].includes(command)) {

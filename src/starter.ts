@@ -6,6 +6,8 @@ import { loadConfig, loadPolicyFile, mailAuthservIds } from './config';
 import { connectClient } from './temporal';
 import { startCodecServerFromEnv } from './codec';
 import { ReportFiler } from './intake/filing';
+import { TASK_QUEUE } from './workflows/definitions';
+import { describeEvidenceStore, evidenceStoreFromConfig } from './evidence/store';
 import { startMailboxPoller } from './intake/mailbox';
 import { createIntakeServer } from './intake/server';
 import type { Report } from './domain';
@@ -27,7 +29,10 @@ async function main(): Promise<void> {
     toolToken: list(process.env.WARDEN_TOOL_TOKEN),
     splunkToken: list(process.env.WARDEN_SPLUNK_TOKEN),
   });
-  const filer = new ReportFiler(client, policy);
+  // Every report's full canonical JSON goes to the evidence store before it is signalled (src/intake/filing.ts).
+  const evidence = evidenceStoreFromConfig(config);
+  logger.info(`warden intake: evidence store ${describeEvidenceStore(evidence)}`);
+  const filer = new ReportFiler(client, policy, TASK_QUEUE, { evidence, logger });
   // The HTTP API under /api/v1, when WARDEN_API_TOKENS or WARDEN_OIDC_* configure who may call it.
   const api = apiAuthFromEnv();
   const server = createIntakeServer({

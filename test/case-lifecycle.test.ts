@@ -16,7 +16,7 @@ import {
   WardenSeverity,
   WardenStatus,
 } from '../src/workflows/definitions';
-import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
+import { actOn, eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 import { fileReport, toReport } from '../src/intake/filing';
 
 /** A drill mail's sender as our mail servers authenticated it: only the mailbox sets this on a Report, no webhook can. */
@@ -198,11 +198,11 @@ describe('case workflow', () => {
       // De-escalation is explicit, by someone the policy allows, and recorded with the reason.
       const handle = fast.handle(filed.caseId);
       expect(await refusal(handle.executeUpdate(deescalateUpdate, { args: [{ actor: 'bob', reason: 'meh' }] }))).toMatch(/bob may not de-escalate/);
-      const back = await handle.executeUpdate(deescalateUpdate, { args: [{ actor: 'alice', reason: 'contained; single laptop' }] });
+      const back = await actOn(handle, deescalateUpdate, { actor: 'alice', reason: 'contained; single laptop' });
       expect(back.stage).toBe('responding');
       expect(back.timeline.find((t) => t.action === 'de-escalated')).toMatchObject({ actor: 'alice', reason: 'contained; single laptop' });
       // A human can escalate again, with a reason.
-      const again = await handle.executeUpdate(escalateUpdate, { args: [{ actor: 'bob', reason: 'lateral movement seen' }] });
+      const again = await actOn(handle, escalateUpdate, { actor: 'bob', reason: 'lateral movement seen' });
       expect(again.escalations).toHaveLength(2);
       expect(again.escalations[1].triggers[0]).toMatchObject({ criterion: 'manual', source: 'human', detail: 'lateral movement seen' });
     } finally {
@@ -219,7 +219,11 @@ describe('case workflow', () => {
         description: 'A snapshot of payments-db was left in a public bucket and exfiltrated by an unknown party.',
       }),
     );
-    const escalated = await atStage(w, filed.caseId, 'escalated');
+    // The page and the incident go out together: the page's result may come a task after the escalation.
+    const escalated = await eventually(async () => {
+      const v = await atStage(w, filed.caseId, 'escalated');
+      return v.paged ? v : undefined;
+    }, 'escalated and paged');
     expect(escalated.severity).toBe('SEV1');
     expect(escalated.queue).toBe('privacy');
     expect(escalated.paged).toBe(true);
@@ -260,7 +264,7 @@ describe('case workflow', () => {
     expect((await w.handle(first.caseId).describe()).runId).not.toBe(firstRun);
     expect(view.timeline.filter((t) => t.action === 'continued as new').length).toBe(view.generation);
     // The case still takes human actions after continuing as new.
-    const acked = await w.handle(first.caseId).executeUpdate(acknowledgeUpdate, { args: [{ actor: 'carol' }] });
+    const acked = await actOn(w.handle(first.caseId), acknowledgeUpdate, { actor: 'carol' });
     expect(acked.acknowledgedBy).toBe('carol');
   });
 

@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { type CaseView, custodyProblems } from '../src/domain';
 import { recordEvidenceUpdate, transferCustodyUpdate } from '../src/workflows/definitions';
-import { eventually, sampleReport, startWarden, type TestWarden } from './support/warden';
+import { actOn, eventually, sampleReport, startWarden, type TestWarden } from './support/warden';
 
 const HASH = 'a'.repeat(64);
 
@@ -34,7 +34,7 @@ describe('evidence and chain of custody', () => {
     });
     expect(await refuse(handle.executeUpdate(transferCustodyUpdate, { args: [{ actor: 'carol', item: 'E1', to: 'carol', reason: 'mine now' }] }))).toMatch(/carol does not hold E1 \(bob does\)/);
     await handle.executeUpdate(transferCustodyUpdate, { args: [{ actor: 'bob', item: 'E1', to: 'dave', reason: 'analysis' }] });
-    const view = await handle.executeUpdate(transferCustodyUpdate, { args: [{ actor: 'alice', item: 'E1', to: 'evidence-locker', reason: 'storage' }] });
+    const view = await actOn(handle, transferCustodyUpdate, { actor: 'alice', item: 'E1', to: 'evidence-locker', reason: 'storage' });
 
     const item = view.evidenceItems[0];
     expect(item).toMatchObject({ id: 'E1', collectedBy: 'bob', collectedFrom: 'laptop-1234', sha256: HASH, storageRef: 'file:///evidence/mem.lime', holder: 'evidence-locker', step: 2 });

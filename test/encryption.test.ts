@@ -153,7 +153,7 @@ describe('case data at rest', () => {
       expect(JSON.stringify(described.typedSearchAttributes)).not.toContain(secretCanary);
       // Humans act as usual, and a refusal's reason (an encrypted failure message) reads through the codec.
       const handle = encrypted.handle(secret.filed.caseId);
-      expect((await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] })).acknowledgedBy).toBe('bob');
+      expect((await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] })).by).toBe('bob');
       const refused = await handle.executeUpdate(signOffUpdate, { args: [{ actor: 'bob', criterion: 'containment-confirmed' }] }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/bob may not sign off containment-confirmed/);

@@ -6,7 +6,7 @@ import { loadPolicyFile } from '../src/config';
 import { auditClassifications, auditRow, type CaseView, ReportInput, triage } from '../src/domain';
 import { auditClosedCases } from '../src/cli';
 import { closeUpdate, overrideUpdate, WardenCategory, WardenSeverity } from '../src/workflows/definitions';
-import { eventually, sampleReport, startWarden, type TestWarden } from './support/warden';
+import { actOn, eventually, sampleReport, startWarden, type TestWarden } from './support/warden';
 
 const atStage = (w: TestWarden, caseId: string, stage: string) =>
   eventually(async () => {
@@ -39,9 +39,7 @@ describe('override and audit', () => {
     expect(await refuse(handle.executeUpdate(overrideUpdate, { args: [{ actor: 'bob', reason: 'x', category: 'nonsense' }] }))).toMatch(/unknown category "nonsense"/);
     expect(await refuse(handle.executeUpdate(overrideUpdate, { args: [{ actor: 'bob', reason: '' , severity: 'SEV2' }] }))).toMatch(/a reason is required/);
 
-    const view = await handle.executeUpdate(overrideUpdate, {
-      args: [{ actor: 'bob', reason: 'business email compromise: the CEO mailbox was taken over', category: 'credential-compromise', severity: 'SEV2' }],
-    });
+    const view = await actOn(handle, overrideUpdate, { actor: 'bob', reason: 'business email compromise: the CEO mailbox was taken over', category: 'credential-compromise', severity: 'SEV2' });
     expect(view.classification?.category).toBe('phishing'); // the automated answer stays on record
     expect(view.overrides).toEqual([
       expect.objectContaining({ by: 'bob', category: 'credential-compromise', severity: 'SEV2', was: { category: 'phishing', severity: 'SEV4' } }),

@@ -10,7 +10,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CaseView } from '../src/domain';
 import { closeUpdate, recordFilingUpdate } from '../src/workflows/definitions';
 import { type DevServer, freePort, startDevServer } from './support/server';
-import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
+import { actOn, eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
 const gdpr = (due: string, warnBefore: string[]) => [
   { id: 'gdpr-art33', name: 'GDPR Art. 33', dataClasses: ['personal'], deadline: '72h from awareness', clocks: [{ id: 'notify-authority', name: 'notify the supervisory authority', due, warnBefore, owners: ['incident-commander'] }] },
@@ -52,7 +52,7 @@ describe('regulatory clocks', () => {
     const closeRefused = await handle.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'done' }] }).catch((e: unknown) => e);
     expect((closeRefused as WorkflowUpdateFailedError).cause?.message).toMatch(/regulatory filings not recorded: GDPR Art. 33/);
 
-    const done = await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: KEY, reference: 'DPA-2026-0042' }] });
+    const done = await actOn(handle, recordFilingUpdate, { actor: 'alice', clock: KEY, reference: 'DPA-2026-0042' });
     expect(done.clocks[0].filed).toMatchObject({ by: 'alice', reference: 'DPA-2026-0042' });
     await new Promise((r) => setTimeout(r, 4_500)); // past the deadline: a filed clock does not fire
     const after = (await w.view(filed.caseId)) as CaseView;

@@ -7,7 +7,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { type CaseView, deadlineAfter, WEEKDAYS } from '../src/domain';
 import { closeUpdate, determineUpdate, escalateUpdate, recordFilingUpdate, recordScopeUpdate } from '../src/workflows/definitions';
-import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
+import { actOn, eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 
 const where = (w: TestWarden, caseId: string, what: string, ok: (v: CaseView) => boolean, timeoutMs = 60_000) =>
   eventually(async () => {
@@ -54,7 +54,7 @@ describe('regulatory triggers with the default regimes', () => {
 
     // Counsel decided an hour-old question just now; the clock counts from when it was made.
     const madeAt = new Date(Date.parse(asked.openedAt) + 500).toISOString();
-    const after = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'erin', determination: 'material', decision: true, reason: 'customer data of a major client', at: madeAt }] });
+    const after = await actOn(handle, determineUpdate, { actor: 'erin', determination: 'material', decision: true, reason: 'customer data of a major client', at: madeAt });
     const clock = after.clocks.find((c) => c.key === 'sec-8k-105/file-8k')!;
     expect(clock).toMatchObject({ startedAt: madeAt, owners: ['legal-counsel'], dueBecause: '4bd from the material determination' });
     const cal = policy.calendars['us-federal'];
@@ -67,19 +67,19 @@ describe('regulatory triggers with the default regimes', () => {
     expect(after.timeline.some((t) => t.action === 'determined: material' && t.actor === 'erin')).toBe(true);
 
     // Decided against: no DORA clock, and nothing left to ask about it.
-    const no = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'alice', determination: 'major-ict-incident', decision: false, reason: 'below the thresholds' }] });
+    const no = await actOn(handle, determineUpdate, { actor: 'alice', determination: 'major-ict-incident', decision: false, reason: 'below the thresholds' });
     expect(no.clocks.some((c) => c.regime === 'dora-art19')).toBe(false);
     expect(no.determinationsNeeded).toEqual([]);
     expect(await handle.executeUpdate(determineUpdate, { args: [{ actor: 'alice', determination: 'major-ict-incident', decision: false, reason: 'again' }] }).catch(refusal)).toMatch(/already decided against by alice/);
 
     // Reversed (recorded on the wrong case): the 8-K clock is withdrawn, no longer due or fileable;
     // made again, a fresh clock counts from the new determination.
-    const reversed = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'erin', determination: 'material', decision: false, reason: 'recorded on the wrong case' }] });
+    const reversed = await actOn(handle, determineUpdate, { actor: 'erin', determination: 'material', decision: false, reason: 'recorded on the wrong case' });
     expect(reversed.clocks.find((c) => c.key === 'sec-8k-105/file-8k')!.withdrawn).toMatchObject({ by: 'erin', reason: 'not material: recorded on the wrong case' });
     expect(reversed.regulatoryFlags.some((f) => f.regime === 'sec-8k-105')).toBe(false);
     expect(reversed.openTasks.some((t) => t.startsWith('file: SEC'))).toBe(false);
     expect(await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'erin', clock: 'sec-8k-105/file-8k', reference: 'x' }] }).catch(refusal)).toMatch(/was withdrawn/);
-    const again = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'erin', determination: 'material', decision: true, reason: 'confirmed after all' }] });
+    const again = await actOn(handle, determineUpdate, { actor: 'erin', determination: 'material', decision: true, reason: 'confirmed after all' });
     const fresh = again.clocks.filter((c) => c.key === 'sec-8k-105/file-8k');
     expect(fresh).toHaveLength(1);
     expect(fresh[0].withdrawn).toBeUndefined();
@@ -96,7 +96,7 @@ describe('regulatory triggers with the default regimes', () => {
     const handle = w.handle(filed.caseId);
     expect(await handle.executeUpdate(recordScopeUpdate, { args: [{ actor: 'bob', jurisdictions: ['texas'], reason: 'x' }] }).catch(refusal)).toMatch(/"texas" is not a jurisdiction code/);
     expect(await handle.executeUpdate(recordScopeUpdate, { args: [{ actor: 'mallory', affected: 3, reason: 'x' }] }).catch(refusal)).toMatch(/mallory holds no role/);
-    const scoped = await handle.executeUpdate(recordScopeUpdate, { args: [{ actor: 'bob', affected: 300, jurisdictions: ['US-TX'], reason: 'CRM export: 300 Texas addresses' }] });
+    const scoped = await actOn(handle, recordScopeUpdate, { actor: 'bob', affected: 300, jurisdictions: ['US-TX'], reason: 'CRM export: 300 Texas addresses' });
     expect(scoped.affected).toBe(300);
     const texas = scoped.clocks.find((c) => c.key === 'texas-521-053/notify-attorney-general')!;
     expect(texas.startedAt).toBe(scoped.openedAt);
@@ -125,12 +125,12 @@ test('stages run one after another: the final report counts from the notificatio
     const { caseId } = await declared(w);
     const handle = w.handle(caseId);
     await where(w, caseId, 'significance asked', (v) => v.determinationsNeeded.some((d) => d.determination === 'significant-incident'));
-    const made = await handle.executeUpdate(determineUpdate, { args: [{ actor: 'alice', determination: 'significant-incident', decision: true, reason: 'payments down for an hour' }] });
+    const made = await actOn(handle, determineUpdate, { actor: 'alice', determination: 'significant-incident', decision: true, reason: 'payments down for an hour' });
     expect(made.clocks.map((c) => [c.key, c.startedAt])).toEqual([
       ['nis2-art23/early-warning', made.openedAt],
       ['nis2-art23/notification', made.openedAt],
     ]);
-    const filed = await handle.executeUpdate(recordFilingUpdate, { args: [{ actor: 'alice', clock: 'nis2-art23/notification', reference: 'CSIRT-7' }] });
+    const filed = await actOn(handle, recordFilingUpdate, { actor: 'alice', clock: 'nis2-art23/notification', reference: 'CSIRT-7' });
     const final = filed.clocks.find((c) => c.key === 'nis2-art23/final-report')!;
     expect(final.startedAt).toBe(filed.clocks.find((c) => c.key === 'nis2-art23/notification')!.filed!.at);
     expect(Date.parse(final.dueAt) - Date.parse(final.startedAt!)).toBe(3_000);

@@ -73,7 +73,7 @@ test('a case stuck on a nondeterminism error is found, and repaired from the fir
     }, 'the repaired case responding with both reports', 60_000);
     expect(view.reporters.sort()).toEqual(['carol', 'soc-oncall']);
     expect(view.acknowledgedBy).toBeUndefined();
-    expect((await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] })).acknowledgedBy).toBe('bob');
+    expect((await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob' }] })).recorded[0]).toMatchObject({ actor: 'bob', action: 'acknowledged' });
     const replayed = await client.workflow.getHandle(workflowIdFor(caseId), newRun).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: bundle }, replayed, workflowIdFor(caseId));
     expect((await planRepair(client, caseId, bundle)).replays).toBe(true);

@@ -5,7 +5,7 @@
 import type { CaseView } from '../src/domain';
 import { agreementFromVisibility } from '../src/activities/trust';
 import { closeUpdate, confirmTriageUpdate, overrideUpdate } from '../src/workflows/definitions';
-import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
+import { actOn, eventually, sampleReport, startWarden, type TestWarden, testPolicy } from './support/warden';
 import { Client, Connection } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -103,7 +103,7 @@ describe('trust that builds', () => {
       expect(waiting.trust).toMatchObject({ mode: 'propose', cases: 0 });
       expect(waiting.proposal).toMatchObject({ category: 'malware', page: true });
       expect(waiting.openTasks[0]).toMatch(/^confirm triage: malware/);
-      const confirmed = await w.handle(filed.caseId).executeUpdate(confirmTriageUpdate, { args: [{ actor: 'bob', note: 'checked the EDR console' }] });
+      const confirmed = await actOn(w.handle(filed.caseId), confirmTriageUpdate, { actor: 'bob', note: 'checked the EDR console' });
       expect(confirmed.proposal?.decided).toMatchObject({ by: 'bob', how: 'confirmed' });
       await atStage(w, filed.caseId, 'responding');
       // A second confirmation says who confirmed, and when.
@@ -144,7 +144,7 @@ describe('trust that builds', () => {
       expect(waiting.stage).toBe('triage');
       expect(waiting.trust).toMatchObject({ mode: 'propose', cases: 2, agreed: 0 });
       expect(waiting.trust?.why).toMatch(/agreed with 0 of 2/);
-      const overridden = await w.handle(third.caseId).executeUpdate(overrideUpdate, { args: [{ actor: 'bob', category: 'other', reason: 'newsletter again' }] });
+      const overridden = await actOn(w.handle(third.caseId), overrideUpdate, { actor: 'bob', category: 'other', reason: 'newsletter again' });
       expect(overridden.proposal?.decided?.how).toBe('overridden');
       await atStage(w, third.caseId, 'responding');
     } finally {

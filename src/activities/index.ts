@@ -16,9 +16,13 @@ import { type CaseSummary, cardText, headline, timelineText } from './messages';
 import { dryRunPager, type PagerAction, type PagerPort, type PagerSeverity } from './pagerduty';
 import { type CaseCard, cardRefMode, dryRunSlack, type SlackPort } from './slack';
 import { type PartyLinkSettings, partyAckUrl } from '../party-links';
+import { createEvidenceActivities } from './evidence';
+import { defaultEvidenceStore, type EvidenceStore } from '../evidence/store';
 
 export type { CaseSummary } from './messages';
 export type { CaseCard } from './slack';
+export type { StoreEvidenceInput } from './evidence';
+export type { EvidenceRef } from '../evidence/store';
 
 /** A person to notify, with the ways to reach them. */
 export interface Contact {
@@ -56,6 +60,8 @@ export interface ActivityDeps {
    * (read from visibility by the worker); none: the category counts as not yet measured.
    */
   agreement?: (category: string) => Promise<MeasuredAgreement>;
+  /** Where storeEvidence keeps payloads (src/evidence/store.ts); default: the store WARDEN_EVIDENCE_* configure, made on first use. */
+  evidence?: EvidenceStore;
 }
 
 /** Every connector in dry-run mode: what would be sent is written to the outbox file. */
@@ -81,6 +87,7 @@ export type ReporterNotice = 'false-alarm' | 'received' | 'resolved' | 'needs-in
 export function createActivities(deps: ActivityDeps) {
   const checks = deps.checks ?? RECOVERY_CHECKS;
   const classifier = deps.classifier ?? rulesClassifier;
+  const evidence = createEvidenceActivities(deps.evidence ?? defaultEvidenceStore());
   const linkTo = (caseId: string) =>
     deps.uiBaseUrl
       ? `${deps.uiBaseUrl.replace(/\/$/, '')}/namespaces/${deps.namespace ?? 'default'}/workflows/${encodeURIComponent(workflowIdFor(caseId))}`
@@ -92,6 +99,9 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   return {
+    /** storeEvidence: a payload's canonical JSON into the evidence store, its ref back (src/activities/evidence.ts). */
+    ...evidence,
+
     /** Categorize with the configured classifier (rules by default; an LLM with the rules as fallback). */
     async classifyReport(input: ClassifiableText, taxonomy: Taxonomy): Promise<Classification> {
       return classifier.classify(input, taxonomy);

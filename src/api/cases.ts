@@ -5,7 +5,7 @@
  */
 import { type Client, type WorkflowHandle, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
-import type { CaseView, Resolution, Review, Severity } from '../domain';
+import type { CaseReceipt, CaseView, Resolution, Review, Severity } from '../domain';
 import type { CaseListRow } from '../render';
 import {
   acknowledgeUpdate,
@@ -155,7 +155,7 @@ export interface ActionInputs {
 }
 export type ActionName = keyof ActionInputs;
 
-const UPDATES: { [A in ActionName]: UpdateDefinition<CaseView, [ActionInputs[A] & { actor: string }]> } = {
+const UPDATES: { [A in ActionName]: UpdateDefinition<CaseReceipt, [ActionInputs[A] & { actor: string }]> } = {
   acknowledge: acknowledgeUpdate,
   confirm: confirmTriageUpdate,
   assign: assignUpdate,
@@ -187,9 +187,11 @@ export async function performAction<A extends ActionName>(
   input: ActionInputs[A],
 ): Promise<CaseView> {
   const handle = client.workflow.getHandle(workflowIdFor(caseRef));
-  const update = UPDATES[action] as UpdateDefinition<CaseView, [ActionInputs[A] & { actor: string }]>;
+  const update = UPDATES[action] as UpdateDefinition<CaseReceipt, [ActionInputs[A] & { actor: string }]>;
   try {
-    return await handle.executeUpdate(update, { args: [{ ...input, actor }] });
+    // The update answers a small receipt; the view after it is the case's query.
+    await handle.executeUpdate(update, { args: [{ ...input, actor }] });
+    return await handle.query(caseViewQuery);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ActionRefusedError(err.cause?.message ?? err.message);
     if (err instanceof WorkflowNotFoundError) {

@@ -241,3 +241,52 @@ export const refusals = {
       () => (!reason?.trim() ? 'override: a reason is required' : undefined),
     ),
 };
+
+/** The inputs of every human action on a case, by the name of the update that carries it. */
+export interface ActionInputs {
+  acknowledge: Actor;
+  assign: Actor & { assignee: string };
+  escalate: Actor & { reason: string };
+  deescalate: Actor & { reason: string };
+  signOff: Actor & { criterion: string; note?: string };
+  close: Actor & { reason: string; resolution?: 'resolved' | 'false-alarm' | 'duplicate' | 'accepted-risk'; review?: Review };
+  acknowledgeParty: Actor & { party: string; reason?: string };
+  releaseParty: Actor & { party: string; reason?: string };
+  addParty: Actor & { party: string; reason?: string };
+  recordEvidence: Actor & { description: string; collectedFrom: string; sha256: string; storageRef: string; collectedAt?: string; step?: number };
+  transferCustody: Actor & { item: string; to: string; reason: string };
+  recordFiling: Actor & { clock: string; reference: string };
+  determine: Actor & { determination: string; decision: boolean; reason: string; at?: string };
+  recordScope: Actor & { reason: string; affected?: number; jurisdictions?: string[] };
+  confirmTriage: Actor & { note?: string };
+  override: Actor & { reason: string; category?: string; severity?: Severity };
+}
+export type ActionName = keyof ActionInputs;
+/** One human action: its name and input. */
+export type HumanAction = { [A in ActionName]: { name: A; input: ActionInputs[A] } }[ActionName];
+export const ACTION_NAMES: readonly ActionName[] = [
+  'acknowledge', 'assign', 'escalate', 'deescalate', 'signOff', 'close', 'acknowledgeParty', 'releaseParty', 'addParty',
+  'recordEvidence', 'transferCustody', 'recordFiling', 'determine', 'recordScope', 'confirmTriage', 'override',
+];
+
+/** Why this action is refused on this case now, or undefined when it may go ahead. */
+export function refusalOf(state: CaseState, policy: Policy, action: HumanAction, now: number): Refusal {
+  switch (action.name) {
+    case 'acknowledge': return refusals.acknowledge(state, policy, action.input);
+    case 'assign': return refusals.assign(state, policy, action.input);
+    case 'escalate': return refusals.escalate(state, policy, action.input);
+    case 'deescalate': return refusals.deescalate(state, policy, action.input);
+    case 'signOff': return refusals.signOff(state, policy, action.input);
+    case 'close': return refusals.close(state, policy, action.input);
+    case 'acknowledgeParty': return refusals.partyAction(state, policy, 'acknowledge', action.input);
+    case 'releaseParty': return refusals.partyAction(state, policy, 'release', action.input);
+    case 'addParty': return refusals.addParty(state, policy, action.input);
+    case 'recordEvidence': return refusals.recordEvidence(state, policy, action.input);
+    case 'transferCustody': return refusals.transferCustody(state, policy, action.input);
+    case 'recordFiling': return refusals.recordFiling(state, policy, action.input);
+    case 'determine': return refusals.determine(state, policy, action.input, now);
+    case 'recordScope': return refusals.recordScope(state, policy, action.input);
+    case 'confirmTriage': return refusals.confirmTriage(state, policy, action.input);
+    case 'override': return refusals.override(state, policy, action.input);
+  }
+}

@@ -13,6 +13,8 @@ import type { Review } from './review';
 import type { EvidenceItem } from './custody';
 import type { AffectedFact, SignalFact } from './facts';
 import type { TrustDecision } from './trust';
+import type { Triage } from './triage';
+import { sha256Hex } from './sha256';
 
 export const STAGES = [
   'received',
@@ -45,6 +47,32 @@ export interface EvidenceEntry {
   title: string;
   receivedAt: string;
   observedAt: string;
+  /** Where the report's full payload is kept: the evidence store, by SHA-256. */
+  evidence?: EvidenceRef;
+}
+
+/** A body in the evidence store, named by the SHA-256 of its bytes. */
+export interface EvidenceRef {
+  sha256: string;
+  bytes: number;
+  store: string;
+}
+
+/** What a case did not keep of one list: how many values, and a digest that chains over them. */
+export interface Overflow {
+  count: number;
+  /** SHA-256 over the previous digest and each batch of values not kept, one per line. */
+  digest: string;
+}
+
+/** The most a case keeps of each list in its state (the policy's `limits`). */
+export interface CaseLimits {
+  indicators: number;
+  users: number;
+  assets: number;
+  reporters: number;
+  timeline: number;
+  evidence: number;
 }
 
 export interface CriterionState {
@@ -115,6 +143,8 @@ export interface CaseState {
   caseId: string;
   fingerprint: string;
   policyVersion: string;
+  /** SHA-256 of the policy snapshot the case was opened with: which exact policy judged it. */
+  policyDigest: string;
   stage: Stage;
   openedAt: string;
   /** The report that opened the case, in full. */
@@ -185,8 +215,20 @@ export interface CaseState {
   /** Bumped on every card update: the update's idempotency key. */
   cardRevision: number;
   timeline: TimelineEntry[];
+  /** Timeline entries moved to the evidence store (the policy bounds the timeline): how many, and the latest archive's SHA-256 (each names the one before). */
+  timelineArchive?: { count: number; head?: string; pending: number };
+  /** Values beyond the policy's limits, per list: counted and digested, not kept. */
+  overflow: Partial<Record<'users' | 'assets' | 'reporters' | 'ips' | 'domains' | 'urls' | 'hashes', Overflow>>;
   /** How many times this case has continued as new. */
   generation: number;
+  /** Results the case waits on ("classify", "agreement", "card", "check:<id>"…): an effect is not asked for twice. */
+  awaiting: string[];
+  /** Something the card shows changed since it was last posted. */
+  cardDue: boolean;
+  /** A false-alarm rule waiting on its category's measured agreement. */
+  validation?: { rule: string; explanation: string; category: string };
+  /** Triage judged, waiting on the category's measured agreement. */
+  triageDraft?: Omit<Triage, 'trust' | 'confirmBecause'>;
 }
 
 export const RESOLUTIONS = ['resolved', 'false-alarm', 'duplicate', 'accepted-risk'] as const;
@@ -207,6 +249,7 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     caseId,
     fingerprint,
     policyVersion: policy.version,
+    policyDigest: sha256Hex(JSON.stringify(policy)),
     stage: 'received',
     openedAt: at,
     title: '',
@@ -245,32 +288,64 @@ export function newCase(caseId: string, fingerprint: string, policy: Policy, at:
     })),
     cardRevision: 0,
     timeline: [],
+    overflow: {},
     generation: 0,
+    awaiting: [],
+    cardDue: false,
   };
 }
 
-function union(a: string[], b: string[]): string[] {
-  return [...new Set([...a, ...b])];
+export const DEFAULT_LIMITS: CaseLimits = { indicators: 500, users: 1_000, assets: 500, reporters: MAX_REPORTERS_KEPT, timeline: 1_000, evidence: MAX_EVIDENCE_KEPT };
+
+type Bounded = keyof CaseState['overflow'];
+
+/** Merge values into a bounded list: new ones are kept up to the limit, the rest counted and digested. */
+function merge(state: CaseState, list: Bounded, kept: string[], incoming: string[], limit: number): void {
+  if (!incoming.length) return;
+  const have = new Set(kept);
+  const beyond: string[] = [];
+  for (const value of new Set(incoming)) {
+    if (have.has(value)) continue;
+    if (kept.length < limit) {
+      kept.push(value);
+      have.add(value);
+    } else beyond.push(value);
+  }
+  if (!beyond.length) return;
+  const was = state.overflow[list];
+  state.overflow[list] = { count: (was?.count ?? 0) + beyond.length, digest: sha256Hex(`${was?.digest ?? ''}\n${beyond.join('\n')}`) };
 }
 
-/** Fold one report into the case: facts merge, reporters accumulate, evidence is counted. */
-export function addReport(state: CaseState, report: Report): void {
+/** A report as a case keeps it: its lists cut to the limits (the full payload is in the evidence store). */
+export function boundedReport(report: Report, limits: CaseLimits): Report {
+  return {
+    ...report,
+    assets: report.assets.slice(0, limits.assets),
+    users: report.users.slice(0, limits.users),
+    indicators: {
+      ips: report.indicators.ips.slice(0, limits.indicators),
+      domains: report.indicators.domains.slice(0, limits.indicators),
+      urls: report.indicators.urls.slice(0, limits.indicators),
+      hashes: report.indicators.hashes.slice(0, limits.indicators),
+    },
+  };
+}
+
+/** Fold one report into the case: facts merge up to the policy's limits, reporters accumulate, evidence is counted. */
+export function addReport(state: CaseState, report: Report, limits: CaseLimits = DEFAULT_LIMITS): void {
   if (!state.firstReport) {
-    state.firstReport = report;
+    state.firstReport = boundedReport(report, limits);
     state.title = report.title;
     state.description = report.description;
   }
-  state.assets = union(state.assets, report.assets);
-  state.users = union(state.users, report.users);
-  state.dataClasses = union(state.dataClasses, report.dataClasses);
-  const ind = state.indicators;
-  ind.ips = union(ind.ips, report.indicators.ips);
-  ind.domains = union(ind.domains, report.indicators.domains);
-  ind.urls = union(ind.urls, report.indicators.urls);
-  ind.hashes = union(ind.hashes, report.indicators.hashes);
-  if (!state.reporters.includes(report.reporter) && state.reporters.length < MAX_REPORTERS_KEPT) {
-    state.reporters.push(report.reporter);
-    if (report.messageId) state.reporterThreads[report.reporter] = report.messageId;
+  merge(state, 'assets', state.assets, report.assets, limits.assets);
+  merge(state, 'users', state.users, report.users, limits.users);
+  state.dataClasses = [...new Set([...state.dataClasses, ...report.dataClasses])];
+  for (const kind of ['ips', 'domains', 'urls', 'hashes'] as const) merge(state, kind, state.indicators[kind], report.indicators[kind], limits.indicators);
+  if (!state.reporters.includes(report.reporter)) {
+    const before = state.reporters.length;
+    merge(state, 'reporters', state.reporters, [report.reporter], limits.reporters);
+    if (state.reporters.length > before && report.messageId) state.reporterThreads[report.reporter] = report.messageId;
   }
   state.reportCount += 1;
   state.evidence.push({
@@ -280,8 +355,9 @@ export function addReport(state: CaseState, report: Report): void {
     title: report.title,
     receivedAt: report.receivedAt,
     observedAt: report.observedAt,
+    ...(report.evidence ? { evidence: report.evidence } : {}),
   });
-  if (state.evidence.length > MAX_EVIDENCE_KEPT) state.evidence.splice(0, state.evidence.length - MAX_EVIDENCE_KEPT);
+  if (state.evidence.length > limits.evidence) state.evidence.splice(0, state.evidence.length - limits.evidence);
 }
 
 /** Add a report's campaign anchors to the case's (bounded, first ones kept); true when the case's anchors changed. */
@@ -341,6 +417,8 @@ export function openTasks(state: CaseState): string[] {
   return tasks;
 }
 
+/** The case as every surface reads it; the machine's bookkeeping (what it waits on) stays inside. */
 export function viewOf(state: CaseState): CaseView {
-  return { ...state, evidenceCount: state.reportCount, openTasks: openTasks(state) };
+  const { awaiting: _awaiting, cardDue: _cardDue, validation: _validation, triageDraft: _draft, ...view } = state;
+  return { ...(view as CaseState), evidenceCount: state.reportCount, openTasks: openTasks(state) };
 }

@@ -19,3 +19,5 @@ export * from './review';
 export * from './custody';
 export * from './regimes';
 export * from './deadlines';
+export * from './case-effects';
+export * from './case-machine';

@@ -410,6 +410,25 @@ export const PolicySchema = z
         machineReporterNotices: z.enum(['queue', 'none']).default('queue'),
       })
       .default({}),
+    /**
+     * The most a case keeps in its state of each list, so that no report (or storm of them) can
+     * make a case too large to read or act on. Beyond these, values are counted and digested
+     * (CaseState.overflow), full payloads stay in the evidence store, and older timeline entries
+     * move there too.
+     */
+    limits: z
+      .object({
+        /** Distinct values kept per indicator kind (IPs, domains, URLs, hashes). */
+        indicators: z.number().int().min(10).max(10_000).default(500),
+        users: z.number().int().min(10).max(10_000).default(1_000),
+        assets: z.number().int().min(10).max(10_000).default(500),
+        reporters: z.number().int().min(10).max(10_000).default(1_000),
+        /** Timeline entries kept in the case; older ones (after the opening ones) are archived. */
+        timeline: z.number().int().min(40).max(10_000).default(1_000),
+        /** Report entries kept (the most recent); every report is counted. */
+        evidence: z.number().int().min(10).max(1_000).default(50),
+      })
+      .default({}),
   })
   .superRefine((policy, ctx) => {
     const roles = new Set(Object.keys(policy.roles));
@@ -534,16 +553,6 @@ export function overlayPolicy(base: Record<string, unknown>, overlay: Record<str
     merged[key] = isMap(under) && isMap(value) ? overlayPolicy(under, value) : value;
   }
   return merged;
-}
-
-/**
- * A policy snapshot recorded by an older version of Warden lacks the fields added since; parsing
- * it again fills their defaults, so old cases keep running under new code. Should a snapshot not
- * validate at all under today's schema, it is used as it was recorded.
- */
-export function upgradePolicySnapshot(snapshot: Policy): Policy {
-  const result = PolicySchema.safeParse(snapshot);
-  return result.success ? result.data : snapshot;
 }
 
 /**

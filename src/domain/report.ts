@@ -74,6 +74,13 @@ export type Report = z.infer<typeof ReportInput> & {
   indicatorCounts?: IndicatorCounts;
   /** The report's campaign anchors (src/domain/campaign.ts), set by the filer: reports sharing one fold into one case. */
   campaign?: string[];
+  /**
+   * Where the report's full canonical JSON (the report as filed, without this field) is kept: the
+   * evidence store's ref, by SHA-256 (src/evidence/store.ts EvidenceRef). Set by the filer only,
+   * like `campaign`: never part of ReportInput. Absent when the store could not take it in time
+   * (the report is filed all the same) and on reports filed before the store existed.
+   */
+  evidence?: { sha256: string; bytes: number; store: string };
 };
 
 export interface VerifiedFacts {

@@ -27,6 +27,15 @@
  * Group commit: while a signal to a case is in flight, further reports for the same case wait
  * and then travel together in one signal. The server's operation rate, not the alert rate, bounds
  * the cost of a storm; each caller still waits until its own report is durably signalled.
+ *
+ * Evidence: before a batch is signalled, each report's full canonical JSON (the report as filed,
+ * without `evidence`) goes to the evidence store (src/evidence/store.ts), and the report carries
+ * the ref (`evidence`). The store may fail; the report must not be lost for it. Each report gets
+ * EVIDENCE_ATTEMPTS tries, each bounded by a timeout; if all fail, the report is filed WITHOUT a
+ * ref and a warning is logged (and counted in stats.evidenceFailures): the case still holds the
+ * report itself (the first in full, each later one as its evidence entry), and the workflow may
+ * store it later through the storeEvidence activity (same canonical JSON, same SHA-256). Refusing
+ * the report instead would turn an evidence-store outage into lost or delayed reports.
  */
 import { createHash } from 'node:crypto';
 import { type Client, WorkflowIdReusePolicy } from '@temporalio/client';
@@ -34,6 +43,9 @@ import { autoClosingRule, fingerprintText, MAX_CAMPAIGN_ANCHORS, type Policy, ty
 import { campaignAnchors } from '../domain/campaign';
 import { normalizedReport } from './sources';
 import { type CaseInput, reportsSignal, TASK_QUEUE, WardenCampaign, WardenStatus, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions';
+import { canonicalJsonBytes } from '../evidence/canonical';
+import { defaultEvidenceStore, type EvidenceStore } from '../evidence/store';
+import { createJsonLogger, errorFields, type JsonLogger } from '../observability/log';
 
 export interface FilingResult {
   caseId: string;
@@ -92,6 +104,25 @@ const MAX_BATCH_BYTES = 256 * 1024;
 const MAX_INDEXED_ANCHORS = 100_000;
 /** How long a campaign's visibility lookup may take before the report opens its own case. */
 const CAMPAIGN_LOOKUP_MS = 1_000;
+/** Tries to store a report's evidence, the pause before each retry, and how long one try may take. */
+const EVIDENCE_ATTEMPTS = 3;
+const EVIDENCE_RETRY_MS = [100, 500];
+const EVIDENCE_TIMEOUT_MS = 5_000;
+/** What the `evidence` ref adds to a report's size, for the batch's byte budget (generously). */
+const EVIDENCE_REF_BYTES = 256;
+
+export interface ReportFilerOptions {
+  /**
+   * Where each report's full canonical JSON is kept before it is signalled (src/evidence/store.ts).
+   * Default: the store WARDEN_EVIDENCE_* configure, made on first use; the intake (src/starter.ts)
+   * passes the one it configured.
+   */
+  evidence?: EvidenceStore;
+  /** How long one try to store may take (default 5 s); three tries, then the report is filed without a ref. */
+  evidenceTimeoutMs?: number;
+  /** Where a report filed without its evidence ref is logged (default: JSON lines on stdout). */
+  logger?: JsonLogger;
+}
 
 /** One campaign the index knows: the fingerprint of its case, once the lookup has found it. */
 interface Campaign {
@@ -109,21 +140,29 @@ export class ReportFiler {
   private readonly campaigns = new Map<string, Campaign>();
   private campaignSeq = 0;
   /** Signals sent and reports carried, campaigns looked up in visibility (found, failed), for the intake's own figures. */
-  readonly stats = { signals: 0, reports: 0, campaignLookups: 0, campaignsFound: 0, campaignLookupFailures: 0 };
+  readonly stats = { signals: 0, reports: 0, campaignLookups: 0, campaignsFound: 0, campaignLookupFailures: 0, evidenceStored: 0, evidenceFailures: 0 };
+  private readonly evidence: EvidenceStore;
+  private readonly evidenceTimeoutMs: number;
+  private logger?: JsonLogger;
 
   constructor(
     private readonly client: Client,
     private readonly policy: Policy,
     private readonly taskQueue = TASK_QUEUE,
-  ) {}
+    options: ReportFilerOptions = {},
+  ) {
+    this.evidence = options.evidence ?? defaultEvidenceStore();
+    this.evidenceTimeoutMs = options.evidenceTimeoutMs ?? EVIDENCE_TIMEOUT_MS;
+    this.logger = options.logger;
+  }
 
   /** Resolves once the report is durably recorded on its case (or rejects: nothing was accepted). */
   file: FileReport = (report) => {
     const scope = autoCloseScope(report, this.policy);
     const own = fingerprintWith(report, this.policy, scope);
     const anchors = campaignAnchors(report, scope ? { scope: `auto-close=${scope}` } : {});
-    // The anchors are the filer's to set: whatever a report carried is replaced.
-    const { campaign: _ignored, ...rest } = report;
+    // The anchors and the evidence ref are the filer's to set: whatever a report carried is replaced.
+    const { campaign: _ignored, evidence: _notYet, ...rest } = report;
     if (!anchors.length) return this.enqueue(own, rest);
     const filed: Report = { ...rest, campaign: anchors };
     const campaign = this.campaignFor(anchors, own);
@@ -220,13 +259,14 @@ export class ReportFiler {
     const batch: Waiting[] = [];
     let bytes = 0;
     while (queue.length && batch.length < MAX_BATCH_REPORTS) {
-      const size = JSON.stringify(queue[0].report).length;
+      const size = JSON.stringify(queue[0].report).length + EVIDENCE_REF_BYTES;
       if (batch.length && bytes + size > MAX_BATCH_BYTES) break;
       bytes += size;
       batch.push(queue.shift()!);
     }
     this.inFlight.add(fingerprint);
     try {
+      await Promise.all(batch.map(async (w) => (w.report = await this.withEvidence(caseIdFor(fingerprint), w.report))));
       const results = await this.signal(fingerprint, batch.map((w) => w.report));
       batch.forEach((w, i) => w.resolve(results[i]));
     } catch (err) {
@@ -235,6 +275,43 @@ export class ReportFiler {
       this.inFlight.delete(fingerprint);
       void this.flush(fingerprint);
     }
+  }
+
+  /** The report with its evidence ref, once its canonical JSON is in the store; without one if the store failed every try (see the top of this file). */
+  private async withEvidence(caseId: string, report: Report): Promise<Report> {
+    let bytes: Buffer;
+    let lastError: unknown;
+    try {
+      bytes = canonicalJsonBytes(report);
+    } catch (err) {
+      return this.withoutEvidence(caseId, report, 0, err); // cannot happen for a report read from JSON
+    }
+    for (let attempt = 1; attempt <= EVIDENCE_ATTEMPTS; attempt += 1) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const evidence = await Promise.race([
+          this.evidence.put(bytes, { caseId, kind: 'report', contentType: 'application/json' }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`the evidence store did not answer within ${this.evidenceTimeoutMs} ms`)), this.evidenceTimeoutMs);
+          }),
+        ]);
+        this.stats.evidenceStored += 1;
+        return { ...report, evidence };
+      } catch (err) {
+        lastError = err;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (attempt < EVIDENCE_ATTEMPTS) await new Promise((r) => setTimeout(r, EVIDENCE_RETRY_MS[attempt - 1] ?? 500));
+    }
+    return this.withoutEvidence(caseId, report, EVIDENCE_ATTEMPTS, lastError);
+  }
+
+  private withoutEvidence(caseId: string, report: Report, attempts: number, err: unknown): Report {
+    this.stats.evidenceFailures += 1;
+    this.logger ??= createJsonLogger({ level: process.env.WARDEN_LOG_LEVEL, fields: { component: 'intake' } });
+    this.logger.warn('report filed without its evidence ref: the evidence store did not take it', { caseId, reportId: report.reportId, attempts, ...errorFields(err) });
+    return report;
   }
 
   private async signal(fingerprint: string, reports: Report[]): Promise<FilingResult[]> {
@@ -290,6 +367,6 @@ export function openingDetails(report: Report): string {
 }
 
 /** File one report without batching (scripts, tests). */
-export function fileReport(client: Client, policy: Policy, report: Report, taskQueue = TASK_QUEUE): Promise<FilingResult> {
-  return new ReportFiler(client, policy, taskQueue).file(report);
+export function fileReport(client: Client, policy: Policy, report: Report, taskQueue = TASK_QUEUE, options: ReportFilerOptions = {}): Promise<FilingResult> {
+  return new ReportFiler(client, policy, taskQueue, options).file(report);
 }

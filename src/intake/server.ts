@@ -8,6 +8,7 @@ import { createPartyAckHandler } from './party-ack';
 import type { Client } from '@temporalio/client';
 import type { Policy } from '../domain';
 import { ReportFiler } from './filing';
+import type { EvidenceStore } from '../evidence/store';
 import { HttpError, parseJson, readBody, send } from './http';
 import { normalizedReport, type WebhookSource } from './sources';
 import { createSlackInteractivityHandler } from './slack-interactivity';
@@ -32,6 +33,8 @@ export interface IntakeOptions {
   sources?: WebhookSource[];
   /** The filer to share with other sources (the mailbox); one is made when absent. */
   filer?: ReportFiler;
+  /** The evidence store for the filer made here when none is given (src/evidence/store.ts; default: WARDEN_EVIDENCE_*). */
+  evidence?: EvidenceStore;
   /** GET /readyz: default, Temporal answers getSystemInfo (cached a few seconds). */
   readiness?: ReadinessCheck;
   /** The structured log (default: JSON lines on stdout, secrets redacted). */
@@ -46,7 +49,7 @@ export function createIntakeServer(options: IntakeOptions): Server {
   const { client, policy, taskQueue, slackSigningSecret, slackBotToken, slackApiUrl, sources = [] } = options;
   const byPath = new Map(sources.map((source) => [source.path, source]));
   // One filer for every route (and the mailbox, when it shares it): group commit across requests.
-  const filer = options.filer ?? new ReportFiler(client, policy, taskQueue);
+  const filer = options.filer ?? new ReportFiler(client, policy, taskQueue, { evidence: options.evidence, logger: options.logger });
   const slack = slackSigningSecret
     ? createSlackInteractivityHandler({ client, policy, signingSecret: slackSigningSecret, taskQueue, botToken: slackBotToken, apiUrl: slackApiUrl, file: countedFiling('slack', filer.file) })
     : undefined;

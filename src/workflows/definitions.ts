@@ -3,9 +3,11 @@
  * query, and the search attributes it keeps current. One module, imported by the workflow, the
  * intake, the CLI and the tests alike.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate, type Sink, type Sinks } from '@temporalio/workflow';
-import type { CaseState, CaseView, Policy, Report, Resolution, Review, Severity } from '../domain';
+import type { ActionInputs, CaseReceipt, CaseState, CaseView, Policy, Report, Resolution, Review, Severity } from '../domain';
+
+export type { CaseReceipt } from '../domain';
 
 export const TASK_QUEUE = 'warden';
 export const WORKFLOW_TYPE = 'incidentCase';
@@ -73,12 +75,12 @@ export interface ScopeInput extends ReasonInput {
   jurisdictions?: string[];
 }
 
-export const acknowledgeUpdate = defineUpdate<CaseView, [ActorInput]>('acknowledge');
-export const assignUpdate = defineUpdate<CaseView, [AssignInput]>('assign');
-export const escalateUpdate = defineUpdate<CaseView, [ReasonInput]>('escalate');
-export const deescalateUpdate = defineUpdate<CaseView, [ReasonInput]>('deescalate');
-export const signOffUpdate = defineUpdate<CaseView, [SignOffInput]>('signOff');
-export const closeUpdate = defineUpdate<CaseView, [CloseInput]>('close');
+export const acknowledgeUpdate = defineUpdate<CaseReceipt, [ActorInput]>('acknowledge');
+export const assignUpdate = defineUpdate<CaseReceipt, [AssignInput]>('assign');
+export const escalateUpdate = defineUpdate<CaseReceipt, [ReasonInput]>('escalate');
+export const deescalateUpdate = defineUpdate<CaseReceipt, [ReasonInput]>('deescalate');
+export const signOffUpdate = defineUpdate<CaseReceipt, [SignOffInput]>('signOff');
+export const closeUpdate = defineUpdate<CaseReceipt, [CloseInput]>('close');
 export interface EvidenceInput extends ActorInput {
   description: string;
   collectedFrom: string;
@@ -106,29 +108,29 @@ export interface PartyActionInput extends ActorInput {
   reason?: string;
 }
 /** Record that a third party acknowledged (e.g. by phone), or release a party from the incident. */
-export const acknowledgePartyUpdate = defineUpdate<CaseView, [PartyActionInput]>('acknowledgeParty');
-export const releasePartyUpdate = defineUpdate<CaseView, [PartyActionInput]>('releaseParty');
+export const acknowledgePartyUpdate = defineUpdate<CaseReceipt, [PartyActionInput]>('acknowledgeParty');
+export const releasePartyUpdate = defineUpdate<CaseReceipt, [PartyActionInput]>('releaseParty');
 /** Bring in a party of the response plan that was not involved yet. */
-export const addPartyUpdate = defineUpdate<CaseView, [PartyActionInput]>('addParty');
+export const addPartyUpdate = defineUpdate<CaseReceipt, [PartyActionInput]>('addParty');
 
 /** Record a collected evidence item (its hash and where its body is stored). */
-export const recordEvidenceUpdate = defineUpdate<CaseView, [EvidenceInput]>('recordEvidence');
+export const recordEvidenceUpdate = defineUpdate<CaseReceipt, [EvidenceInput]>('recordEvidence');
 /** Hand an evidence item to someone else; the chain of custody records it. */
-export const transferCustodyUpdate = defineUpdate<CaseView, [CustodyInput]>('transferCustody');
+export const transferCustodyUpdate = defineUpdate<CaseReceipt, [CustodyInput]>('transferCustody');
 /** Record that a regulatory notification was filed: its clock stops. */
-export const recordFilingUpdate = defineUpdate<CaseView, [FilingInput]>('recordFiling');
+export const recordFilingUpdate = defineUpdate<CaseReceipt, [FilingInput]>('recordFiling');
 /** Record a human determination (e.g. materiality); regimes waiting on it start their clocks. */
-export const determineUpdate = defineUpdate<CaseView, [DeterminationInput]>('determine');
+export const determineUpdate = defineUpdate<CaseReceipt, [DeterminationInput]>('determine');
 /** Record the incident's scope: people affected and jurisdictions reached; regimes are re-judged. */
-export const recordScopeUpdate = defineUpdate<CaseView, [ScopeInput]>('recordScope');
+export const recordScopeUpdate = defineUpdate<CaseReceipt, [ScopeInput]>('recordScope');
 /** Overrule the automated category and/or severity; the automated answer stays on the case for the audit. */
-export const overrideUpdate = defineUpdate<CaseView, [OverrideInput]>('override');
+export const overrideUpdate = defineUpdate<CaseReceipt, [OverrideInput]>('override');
 export interface ConfirmInput extends ActorInput {
   /** Why the proposal stands, in a few words (optional). */
   note?: string;
 }
 /** Confirm the triage Warden proposed (category, severity, page, or closing as a false alarm): the case goes on. */
-export const confirmTriageUpdate = defineUpdate<CaseView, [ConfirmInput]>('confirmTriage');
+export const confirmTriageUpdate = defineUpdate<CaseReceipt, [ConfirmInput]>('confirmTriage');
 
 export const caseViewQuery = defineQuery<CaseView>('caseView');
 
@@ -162,6 +164,26 @@ export const WardenNextDeadline = defineSearchAttributeKey('WardenNextDeadline',
  * files a report to the open case that holds any of its anchors (src/intake/filing.ts).
  */
 export const WardenCampaign = defineSearchAttributeKey('WardenCampaign', SearchAttributeType.KEYWORD_LIST);
+
+/** Every human action's update, by name (each answers a small receipt; the case view is the query). */
+export const ACTION_UPDATES = {
+  acknowledge: acknowledgeUpdate,
+  assign: assignUpdate,
+  escalate: escalateUpdate,
+  deescalate: deescalateUpdate,
+  signOff: signOffUpdate,
+  close: closeUpdate,
+  acknowledgeParty: acknowledgePartyUpdate,
+  releaseParty: releasePartyUpdate,
+  addParty: addPartyUpdate,
+  recordEvidence: recordEvidenceUpdate,
+  transferCustody: transferCustodyUpdate,
+  recordFiling: recordFilingUpdate,
+  determine: determineUpdate,
+  recordScope: recordScopeUpdate,
+  confirmTriage: confirmTriageUpdate,
+  override: overrideUpdate,
+} satisfies { [A in keyof ActionInputs]: UpdateDefinition<CaseReceipt, [ActionInputs[A]]> };
 
 /** Registered with the server at start (`--search-attribute NAME=Keyword`; WardenCampaign is a KeywordList). */
 export const SEARCH_ATTRIBUTES = [WardenStatus, WardenSeverity, WardenCategory, WardenQueue, WardenCampaign];

@@ -4,7 +4,19 @@
  * open tasks). Pure; the case workflow sets them. Summaries carry the case id and the step, not
  * the report's words; details travel as a query result, through the payload codec.
  */
-import { type CaseState, categoryOf, openTasks } from '../domain';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { type CaseState, categoryOf, openTasks, verdictOf } from '../domain';
+import {
+  WardenAcknowledged,
+  WardenAutoCategory,
+  WardenCampaign,
+  WardenCategory,
+  WardenNextDeadline,
+  WardenQueue,
+  WardenSeverity,
+  WardenStatus,
+  WardenVerdict,
+} from './definitions';
 
 type Input = Record<string, unknown> | undefined;
 
@@ -70,6 +82,26 @@ export function currentDetails(state: CaseState): string {
     `**Reports:** ${state.reportCount} from ${state.reporters.length} reporter(s)`,
     '',
     '**Open tasks:**',
+    '',
     ...(tasks.length ? tasks.map((t) => `- ${t}`) : ['- none']),
   ].join('\n');
+}
+
+/** The search attributes people filter on, as the case stands. */
+export function searchAttributesOf(state: CaseState): SearchAttributeUpdatePair[] {
+  const deadline = nextDeadline(state);
+  const category = categoryOf(state);
+  const verdict = state.closure ? verdictOf(state) : undefined;
+  return [
+    { key: WardenStatus, value: state.stage },
+    ...(state.severity ? [{ key: WardenSeverity, value: state.severity }] : []),
+    ...(category ? [{ key: WardenCategory, value: category }] : []),
+    ...(state.queue ? [{ key: WardenQueue, value: state.queue }] : []),
+    // A copy: the upserted value is kept by reference, and the case's own list grows in place.
+    ...(state.campaign?.length ? [{ key: WardenCampaign, value: [...state.campaign] }] : []),
+    ...(state.classification ? [{ key: WardenAutoCategory, value: state.classification.category }] : []),
+    ...(verdict ? [{ key: WardenVerdict, value: verdict }] : []),
+    { key: WardenAcknowledged, value: !!state.acknowledgedBy },
+    ...(deadline ? [{ key: WardenNextDeadline, value: new Date(deadline) }] : []),
+  ] as SearchAttributeUpdatePair[];
 }

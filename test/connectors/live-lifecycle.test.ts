@@ -149,9 +149,10 @@ describe('a case through the live connectors', () => {
       expect(view.timeline.find((t) => t.action === 'case card failed')?.reason).toMatch(/invalid_auth/);
       expect(JSON.stringify(view)).not.toContain('xoxb-invalid');
       const alerts = await eventually(async () => {
-        const a = (await w.outbox.read()).filter((m) => m.system === 'operator');
+        const a = (await w.outbox.read()).filter((m) => m.system === 'operator' && String(m.body.text).includes('"case card"'));
         return a.length ? a : undefined;
-      }, 'the operator alert');
+      }, 'the operator alert for the card');
+      // The card, the page and the reporter notice go out together: each failure has its own alert.
       expect(String(alerts[0].body.text)).toContain(`could not complete "case card" for case ${filed.caseId}`);
       // A rejected call is final: its activity failed on the first attempt, without retries.
       const history = await w.handle(filed.caseId).fetchHistory();

@@ -36,7 +36,7 @@ import {
   startResponseUrlReceiver,
   startSlackSimulator,
 } from '../simulators/slack';
-import { eventually, sampleReport, startWarden, type TestWarden, testPolicy } from '../support/warden';
+import { eventually, quietHistoryLength, sampleReport, startWarden, type TestWarden, testPolicy } from '../support/warden';
 
 const reference = (file: string) => JSON.parse(readFileSync(resolve(SLACK_REFERENCE_DIR, file), 'utf8'));
 
@@ -486,7 +486,7 @@ describe('Slack interactivity', () => {
 
   test('a forged signature, a stale or future timestamp, or no signature get 401, and nothing happens', async () => {
     const caseId = await respondingCase();
-    const before = await historyLength(caseId);
+    const before = await quietHistoryLength(w.handle(caseId));
     const seen = receiver.posts.length;
     const body = click(ALICE, ACTION_SIGNOFF, { caseId, criterion: 'containment-confirmed' }, receiver.url());
     const now = Math.floor(Date.now() / 1000);
@@ -513,7 +513,7 @@ describe('Slack interactivity', () => {
 
   test('a click the policy does not allow is refused, and the user is told why in an ephemeral message', async () => {
     const caseId = await respondingCase();
-    const before = await historyLength(caseId);
+    const before = await quietHistoryLength(w.handle(caseId));
     const seen = receiver.posts.length;
 
     const bobSignsOff = click(BOB, ACTION_SIGNOFF, { caseId, criterion: 'containment-confirmed' }, receiver.url());
@@ -538,7 +538,7 @@ describe('Slack interactivity', () => {
 
   test('other interactions and action ids are answered 200 and ignored; without a signing secret there is no route', async () => {
     const caseId = await respondingCase();
-    const before = await historyLength(caseId);
+    const before = await quietHistoryLength(w.handle(caseId));
     const seen = receiver.posts.length;
     for (const body of [
       click(ALICE, ACTION_OPEN, { caseId }, receiver.url()),

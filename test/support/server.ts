@@ -28,20 +28,31 @@ export async function freePort(): Promise<number> {
 
 export interface DevServer {
   address: string;
+  /** The Web UI's base URL, when started with `ui: true` (e.g. http://127.0.0.1:PORT). */
+  uiUrl?: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** Start `temporal server start-dev`; `dbFile` keeps state across restarts, else in memory. */
-export async function startDevServer(opts: { port?: number; dbFile?: string } = {}): Promise<DevServer> {
+/**
+ * Start `temporal server start-dev`; `dbFile` keeps state across restarts, else in memory.
+ * Headless unless `ui` is set: then the Web UI listens on a free loopback port (`uiUrl`).
+ */
+export async function startDevServer(opts: { port?: number; dbFile?: string; ui?: boolean } = {}): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
+  const uiPort = opts.ui ? await freePort() : undefined;
   const args = [
-    'server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port),
+    'server', 'start-dev', ...(uiPort ? ['--ui-ip', '127.0.0.1', '--ui-port', String(uiPort), '--ui-disable-news-fetch'] : ['--headless']),
+    '--ip', '127.0.0.1', '--port', String(port),
     '--http-port', String(await freePort()), '--metrics-port', String(await freePort()), '--log-level', 'error',
     ...['WardenStatus', 'WardenSeverity', 'WardenCategory', 'WardenQueue', 'WardenAutoCategory', 'WardenVerdict'].flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
     '--search-attribute', 'WardenCampaign=KeywordList',
     '--search-attribute', 'WardenAcknowledged=Bool',
     '--search-attribute', 'WardenNextDeadline=Datetime',
+    // Worker Versioning needs no flag on this server; these only make an old deployment version report
+    // "drained" seconds after it stops being current, not the default 3 minutes (test/worker-versioning.test.ts).
+    '--dynamic-config-value', 'matching.wv.VersionDrainageStatusVisibilityGracePeriod="5s"',
+    '--dynamic-config-value', 'matching.wv.VersionDrainageStatusRefreshInterval="1s"',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
   ];
   // The server's own log goes to a file (WARDEN_TEST_SERVER_LOG, else a temp file), not the test output.
@@ -55,6 +66,7 @@ export async function startDevServer(opts: { port?: number; dbFile?: string } = 
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.workflowService.getSystemInfo({});
       await connection.close();
+      if (uiPort && !(await fetch(`http://127.0.0.1:${uiPort}/`)).ok) throw new Error('the Web UI is not serving yet');
       break;
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`temporal dev server did not start on ${address}: ${(err as Error).message}`);
@@ -63,6 +75,7 @@ export async function startDevServer(opts: { port?: number; dbFile?: string } = 
   }
   return {
     address,
+    ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     process: child,
     stop: () =>
       new Promise<void>((ok) => {

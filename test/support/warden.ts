@@ -6,13 +6,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, UpdateDefinition } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { type ActivityDeps, createActivities, dryRunConnectors } from '../../src/activities';
 import type { Classifier } from '../../src/activities/classifier';
 import { Outbox } from '../../src/activities/outbox';
-import { type Policy, type Report, type ReportInput, validatePolicy } from '../../src/domain';
+import { type CaseReceipt, type CaseView, type Policy, type Report, type ReportInput, validatePolicy } from '../../src/domain';
 import { fileReport, type FilingResult, toReport } from '../../src/intake/filing';
 import { caseViewQuery, workflowIdFor } from '../../src/workflows/definitions';
 import { caseWorkflowOptions } from '../../src/workflow-bundle';
@@ -116,3 +116,25 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 }
 
 export type { Report };
+
+/** Take a human action on a case and read the case after it: the update answers a receipt, the view is the query. */
+export async function actOn<A>(handle: WorkflowHandle, update: UpdateDefinition<CaseReceipt, [A]>, input: A): Promise<CaseView> {
+  await handle.executeUpdate(update, { args: [input] });
+  return handle.query(caseViewQuery);
+}
+
+/**
+ * The length of a case's history once it has stopped growing (its effects run concurrently, so
+ * results may still land after the stage a test waited for): what "nothing happened" is measured against.
+ */
+export async function quietHistoryLength(handle: WorkflowHandle, quietMs = 1_500, timeoutMs = 30_000): Promise<number> {
+  const length = async () => (await handle.fetchHistory()).events?.length ?? 0;
+  const deadline = Date.now() + timeoutMs;
+  let last = await length();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, quietMs));
+    const now = await length();
+    if (now === last || Date.now() > deadline) return now;
+    last = now;
+  }
+}
