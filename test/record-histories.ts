@@ -22,7 +22,7 @@ const force = process.argv.includes('--force');
  * The history as the Temporal CLI exports it (the same JSON the Web UI downloads). Histories
  * already recorded are kept — they are what older workers wrote — unless --force.
  */
-async function save(w: TestWarden, name: string, caseId: string): Promise<void> {
+async function save(w: TestWarden, name: string, caseId: string, runId?: string): Promise<void> {
   const file = join(OUT, `${name}.json`);
   if (existsSync(file) && !force) {
     console.log(`kept ${name} (recorded earlier; --force replaces it)`);
@@ -30,7 +30,8 @@ async function save(w: TestWarden, name: string, caseId: string): Promise<void> 
   }
   const handle = w.handle(caseId);
   await handle.result();
-  const json = execFileSync(temporalBinary(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, '-o', 'json'], { encoding: 'utf8' });
+  const run = runId ? ['-r', runId] : [];
+  const json = execFileSync(temporalBinary(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, ...run, '-o', 'json'], { encoding: 'utf8' });
   writeFileSync(file, json);
   console.log(`recorded ${name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
 }
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     await hm.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'exercise', resolution: 'accepted-risk' }] });
     await save(w, 'regulatory-determination', m.caseId);
 
-    // 11. A paging case since the page goes before the card, through the recovery gate (the
+    // 11. A paging case (the page, the card and the notices go out together), through the recovery gate (the
     //     incident.io incident moved to its recovery status) to its close.
     const n = await w.file(sampleReport({ assets: ['payments-db'], title: 'Unusual bulk export from payments-db' }));
     await stage(w, n.caseId, 'escalated');
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
     await hn.executeUpdate(signOffUpdate, { args: [{ actor: 'alice', criterion: 'root-cause-known' }] });
     await stage(w, n.caseId, 'recovering');
     await hn.executeUpdate(closeUpdate, { args: [{ actor: 'alice', reason: 'scheduled export by finance', resolution: 'accepted-risk' }] });
-    await save(w, 'page-before-card', n.caseId);
+    await save(w, 'paged-recovery', n.caseId);
 
     // 12. A category on probation: Warden proposes its triage, pages what is due, and waits; a
     //     person confirms it and the response goes on.
@@ -179,6 +180,21 @@ async function main(): Promise<void> {
     await stage(w, p.caseId, 'responding');
     await hp.executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'EDR test file', resolution: 'false-alarm' }] });
     await save(w, 'proposal-confirmed', p.caseId);
+
+    // 13. A long evidence stream: the first run continues as new after three reports, carrying
+    //     its state (and any report it held back) to the next, which takes in the rest and closes.
+    const stream = testPolicy({ intake: { evidencePerRun: 3 } });
+    const streamed = sampleReport({ title: 'Beaconing from the build farm' });
+    const q = await w.file(streamed, stream);
+    const firstRun = (await w.handle(q.caseId).describe()).runId;
+    await stage(w, q.caseId, 'responding');
+    for (let i = 0; i < 5; i++) await w.file({ ...streamed, reporter: `sensor-${i}` }, stream);
+    await eventually(async () => {
+      const v = (await w.view(q.caseId)) as CaseView;
+      return v.generation >= 1 && v.reportCount === 6 ? true : undefined;
+    }, `${q.caseId} continued as new with every report`);
+    await w.handle(q.caseId).executeUpdate(closeUpdate, { args: [{ actor: 'bob', reason: 'build farm scanner', resolution: 'false-alarm' }] });
+    await save(w, 'continued-as-new', q.caseId, firstRun);
   } finally {
     await w.stop();
     await server.stop();

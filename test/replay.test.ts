@@ -15,7 +15,7 @@ const histories = readdirSync(DIR)
   .map((f) => ({ name: f.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(DIR, f), 'utf8')) }));
 
 test('recorded histories are present', () => {
-  expect(histories.map((h) => h.name).sort()).toEqual(['campaign', 'false-alarm', 'incomplete-report', 'lifecycle', 'override', 'page-before-card', 'paged-escalation', 'proposal-confirmed', 'regulatory-clock', 'regulatory-determination', 'sla-escalation', 'third-parties']);
+  expect(histories.map((h) => h.name).sort()).toEqual(['campaign', 'continued-as-new', 'false-alarm', 'incomplete-report', 'lifecycle', 'override', 'paged-escalation', 'paged-recovery', 'proposal-confirmed', 'regulatory-clock', 'regulatory-determination', 'sla-escalation', 'third-parties']);
 });
 
 test.each(histories.map((h) => [h.name, h.history]))('%s replays deterministically', async (name, history) => {

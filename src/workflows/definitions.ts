@@ -20,6 +20,8 @@ export interface CaseInput {
   policy: Policy;
   /** Carried across continue-as-new; absent on a new case. */
   state?: CaseState;
+  /** Reports the previous run received while it drained, taken in first by the next. */
+  pending?: Report[];
 }
 
 /** A further report for the case: the first one opens it (signalWithStart), the rest are evidence. */

@@ -115,21 +115,30 @@ export async function incidentCase(input: CaseInput): Promise<CaseView> {
   const shouldContinueAsNew = () => reportsThisRun >= policy.intake.evidencePerRun || workflowInfo().continueAsNewSuggested;
 
   // ── The loop: take in what arrived, let the machine move the case on, carry out its effects ─
+  // Reports the previous run took in but left for this one (they arrived while it drained).
+  if (input.pending?.length) inbox.push({ type: 'reports', reports: input.pending });
+  /** Reports held back while this run drains before continuing as new: the next run takes them in. */
+  const held: CaseEvent[] = [];
   for (;;) {
-    while (inbox.length) start(apply(state, inbox.shift()!, ctx()));
+    const draining = isOpen(state) && shouldContinueAsNew();
+    while (inbox.length) {
+      const event = inbox.shift()!;
+      if (draining && event.type === 'reports') held.push(event);
+      else start(apply(state, event, ctx()));
+    }
     start(settle(state, ctx()));
     publish();
-    const quiet = inFlight === 0 && inbox.length === 0;
-    if (quiet && !isOpen(state)) {
+    if (inFlight === 0 && !isOpen(state)) {
       await condition(allHandlersFinished);
       if (inbox.length === 0 && inFlight === 0) return viewOf(state);
       continue;
     }
-    if (quiet && shouldContinueAsNew()) {
+    if (draining && inFlight === 0 && inbox.length === 0) {
       await condition(allHandlersFinished);
       if (inbox.length === 0 && inFlight === 0) {
-        record(state, new Date().toISOString(), 'warden', 'continued as new', `${reportsThisRun} reports in this run`);
-        await continueAsNew<typeof incidentCase>({ ...input, policy: runPolicy(policy, state), state });
+        const pending = held.flatMap((e) => (e.type === 'reports' ? e.reports : []));
+        record(state, new Date().toISOString(), 'warden', 'continued as new', `${reportsThisRun} reports in this run${pending.length ? `; ${pending.length} carried to the next` : ''}`);
+        await continueAsNew<typeof incidentCase>({ caseId: input.caseId, fingerprint: input.fingerprint, policy: runPolicy(policy, state), state, pending });
       }
       continue;
     }
