@@ -9,6 +9,8 @@ export interface CaseListRow {
   category: string;
   queue: string;
   openedAt: string;
+  /** The first report's title, from the memo (through the payload codec): no workflow code runs for a list. */
+  title?: string;
   /** What the server reports keeps the case from progressing (see `warden repair`). */
   problems?: string[];
 }
@@ -21,8 +23,8 @@ function table(rows: string[][]): string {
 export function renderCaseList(rows: CaseListRow[]): string {
   if (!rows.length) return 'no cases';
   return table([
-    ['CASE', 'STAGE', 'SEVERITY', 'CATEGORY', 'QUEUE', 'OPENED', 'WORKFLOW'],
-    ...rows.map((r) => [r.caseId, r.stage, r.severity, r.category, r.queue, r.openedAt, r.problems?.length ? `${r.status} (${r.problems.join(', ')})` : r.status]),
+    ['CASE', 'STAGE', 'SEVERITY', 'CATEGORY', 'QUEUE', 'OPENED', 'WORKFLOW', 'TITLE'],
+    ...rows.map((r) => [r.caseId, r.stage, r.severity, r.category, r.queue, r.openedAt, r.problems?.length ? `${r.status} (${r.problems.join(', ')})` : r.status, (r.title ?? '').slice(0, 60)]),
   ]);
 }
 

@@ -92,6 +92,7 @@ export async function listCases(client: Client, filter: CaseFilter = {}): Promis
       category: sa.get(WardenCategory) ?? '',
       queue: sa.get(WardenQueue) ?? '',
       openedAt: wf.startTime.toISOString(),
+      ...(typeof wf.memo?.title === 'string' ? { title: wf.memo.title } : {}),
       ...(sa.get(REPORTED_PROBLEMS)?.length ? { problems: sa.get(REPORTED_PROBLEMS) } : {}),
     });
   }

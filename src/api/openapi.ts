@@ -103,6 +103,8 @@ export function openApiDocument(): Record<string, unknown> {
             category: { type: 'string' },
             queue: { type: 'string' },
             openedAt: { type: 'string', format: 'date-time' },
+            title: { type: 'string', description: "the first report's title, from the workflow memo" },
+            problems: { type: 'array', items: { type: 'string' } },
           },
           required: ['caseId', 'status', 'stage', 'severity', 'category', 'queue', 'openedAt'],
         },

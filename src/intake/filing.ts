@@ -329,7 +329,7 @@ export class ReportFiler {
       // A closed case is history: the same fingerprint later opens a new run of the case id.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       // The fingerprint in the memo lets another intake find this case by its campaign anchors.
-      memo: { openedBy: reports[0].reportId, policyVersion: this.policy.version, fingerprint },
+      memo: { openedBy: reports[0].reportId, policyVersion: this.policy.version, fingerprint, title: reports[0].title.slice(0, 200) },
       typedSearchAttributes: [{ key: WardenStatus, value: 'received' }, ...(anchors.length ? [{ key: WardenCampaign, value: anchors }] : [])],
       // What the Web UI shows of the case from its start (through the payload codec, like every payload).
       staticSummary: `${caseId}: ${oneLine(reports[0].title).slice(0, 200)}`,
