@@ -74,8 +74,17 @@ export class WorkerProcess {
 
   /** Resident set size of the worker process, in bytes (from /proc). */
   rss(): number {
+    return this.status('VmRSS');
+  }
+
+  /** The worker process's peak resident set size so far, in bytes (VmHWM). */
+  peakRss(): number {
+    return this.status('VmHWM');
+  }
+
+  private status(field: string): number {
     if (!this.child?.pid) return NaN;
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : NaN;
   }
 
